@@ -1,0 +1,119 @@
+#pragma once
+// coring::EventLoop: one single-threaded loop per thread, on io_uring.
+#include <chrono>
+#include <coroutine>
+#include <cstddef>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "coring/detail/io_completion.hpp"
+#include "coring/detail/task_base.hpp"
+#include "coring/detail/timer_heap.hpp"
+#include "coring/task.hpp"
+
+namespace coring {
+
+namespace detail {
+class Ring;
+class RemoteQueue;
+
+struct ReadyEntry {
+  TaskBase* task;
+  std::coroutine_handle<> handle;
+};
+
+/// FIFO of coroutines to resume, on a power-of-two ring buffer that only
+/// grows: the steady state allocates nothing.
+class ReadyQueue {
+ public:
+  [[nodiscard]] bool empty() const noexcept { return head_ == tail_; }
+  [[nodiscard]] std::size_t size() const noexcept { return tail_ - head_; }
+  void push(ReadyEntry e) {
+    if (size() == slots_.size()) grow();
+    slots_[tail_++ & (slots_.size() - 1)] = e;
+  }
+  ReadyEntry pop() noexcept { return slots_[head_++ & (slots_.size() - 1)]; }
+
+ private:
+  void grow();
+  std::vector<ReadyEntry> slots_;
+  std::size_t head_ = 0, tail_ = 0;
+};
+}  // namespace detail
+
+struct EventLoopOptions {
+  /// Submission queue size; the completion queue gets four times as many.
+  unsigned ring_entries = 1024;
+};
+
+/// The event loop of this thread. Most programs never touch it: `coring::run`
+/// makes one, runs a task on it and closes it. Tasks, timers and I/O of a loop
+/// belong to its thread; `call_soon_threadsafe` is the one way in from others.
+///
+/// One pass (`run_once`): fire due timers; resume the coroutines that were
+/// ready when the pass began; then one io_uring_enter at most, which submits
+/// every queued operation and, only when nothing is ready to run, waits for a
+/// completion or the next timer; then every completion is taken in one sweep.
+class EventLoop {
+ public:
+  using clock = std::chrono::steady_clock;
+
+  explicit EventLoop(EventLoopOptions options = {});
+  ~EventLoop();  ///< cancels and finishes the tasks still running, then closes the ring
+  EventLoop(const EventLoop&) = delete;
+  EventLoop& operator=(const EventLoop&) = delete;
+
+  /// The loop made on this thread, or nullptr.
+  static EventLoop* current() noexcept;
+  /// The loop made on this thread; throws RuntimeError if there is none.
+  static EventLoop& get();
+
+  /// Runs `task` on this loop until it finishes; returns its value or
+  /// rethrows its exception. Throws RuntimeError when called from inside a task
+  /// of this loop (the loop is already running). Defined in coring/run.hpp.
+  template <class T>
+  T run_until_complete(Task<T> task);
+
+  /// Queues `fn` to run on this loop's thread, from any thread. Safe to call
+  /// while the loop waits in the kernel: it is woken through an eventfd.
+  void call_soon_threadsafe(std::function<void()> fn);
+
+  /// Which io_uring setup flags the kernel accepted, e.g. "SINGLE_ISSUER|DEFER_TASKRUN".
+  [[nodiscard]] std::string ring_features() const;
+  /// Number of io_uring_enter calls so far (for benchmarks and tests).
+  [[nodiscard]] std::uint64_t enter_count() const noexcept;
+  [[nodiscard]] std::size_t live_tasks() const noexcept { return live_tasks_; }
+  [[nodiscard]] std::size_t pending_timers() const noexcept { return timers_.size(); }
+
+  // ---- used by awaitables and the runtime; not needed by applications ----
+  /// The task whose coroutine chain is running now (nullptr between tasks).
+  [[nodiscard]] detail::TaskBase* current_task() const noexcept { return current_; }
+  void schedule(detail::TaskBase* task, std::coroutine_handle<> handle) { ready_.push({task, handle}); }
+  void spawn(detail::TaskBase& task, std::coroutine_handle<> frame);
+  void add_timer(detail::TimerNode* node) { timers_.push(node); }
+  void remove_timer(detail::TimerNode* node) noexcept { timers_.remove(node); }
+  [[nodiscard]] detail::Ring& ring() noexcept { return *ring_; }
+  /// Runs passes until `task` is done.
+  void run_until_done(const detail::TaskBase& task);
+  void task_finished(detail::TaskBase& task) noexcept;
+
+ private:
+  /// One pass; it may wait in the kernel unless `until` is done (or, for
+  /// nullptr, no task is left).
+  void run_once(const detail::TaskBase* until);
+  void fire_due_timers();
+  void cancel_all_tasks();
+
+  detail::ReadyQueue ready_;
+  detail::TimerHeap timers_;
+  detail::IntrusiveList<detail::TaskBase> tasks_;
+  std::size_t live_tasks_ = 0;
+  detail::TaskBase* current_ = nullptr;
+  bool running_ = false;
+  std::unique_ptr<detail::Ring> ring_;
+  std::unique_ptr<detail::RemoteQueue> remote_;
+};
+
+}  // namespace coring

@@ -1,0 +1,136 @@
+#include "coring/loop.hpp"
+
+#include <algorithm>
+#include <cstdio>
+#include <optional>
+
+#include "coring/errors.hpp"
+#include "remote_queue.hpp"
+#include "ring.hpp"
+
+namespace coring {
+
+namespace {
+thread_local EventLoop* this_thread_loop = nullptr;
+}
+
+void detail::ReadyQueue::grow() {
+  const std::size_t old_capacity = slots_.size();
+  std::vector<ReadyEntry> bigger(std::max<std::size_t>(64, old_capacity * 2));
+  for (std::size_t i = 0; i < size(); ++i) bigger[i] = slots_[(head_ + i) & (old_capacity - 1)];
+  tail_ = size();
+  head_ = 0;
+  slots_ = std::move(bigger);
+}
+
+EventLoop::EventLoop(EventLoopOptions options) {
+  if (this_thread_loop != nullptr) throw RuntimeError("this thread already has an event loop");
+  ring_ = std::make_unique<detail::Ring>(*this, options.ring_entries);
+  remote_ = std::make_unique<detail::RemoteQueue>(*this);
+  this_thread_loop = this;
+}
+
+EventLoop::~EventLoop() {
+  // asyncio.run's ending: cancel what still runs and let it finish, so every
+  // frame is freed and no kernel operation outlives its buffer.
+  try {
+    cancel_all_tasks();
+    remote_->stop();
+    while (ring_->in_flight() > 0) ring_->submit_and_reap(true, std::nullopt);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "coring: error while closing the event loop: %s\n", e.what());
+  }
+  remote_.reset();
+  ring_.reset();
+  this_thread_loop = nullptr;
+}
+
+EventLoop* EventLoop::current() noexcept { return this_thread_loop; }
+
+EventLoop& EventLoop::get() {
+  if (this_thread_loop == nullptr)
+    throw RuntimeError("no event loop on this thread: start one with coring::run()");
+  return *this_thread_loop;
+}
+
+void EventLoop::call_soon_threadsafe(std::function<void()> fn) { remote_->push(std::move(fn)); }
+
+std::string EventLoop::ring_features() const { return ring_->features(); }
+
+std::uint64_t EventLoop::enter_count() const noexcept { return ring_->enter_count(); }
+
+void EventLoop::spawn(detail::TaskBase& task, std::coroutine_handle<> frame) {
+  task.spawned = true;
+  task.self = frame;
+  task.loop = this;
+  tasks_.push_back(&task);
+  ++live_tasks_;
+  schedule(&task, frame);
+}
+
+void EventLoop::task_finished(detail::TaskBase& task) noexcept {
+  detail::IntrusiveList<detail::TaskBase>::remove(&task);
+  --live_tasks_;
+}
+
+void EventLoop::run_until_done(const detail::TaskBase& task) {
+  if (running_) throw RuntimeError("this event loop is already running (run_until_complete inside a task)");
+  running_ = true;
+  struct Reset {
+    bool& flag;
+    ~Reset() { flag = false; }
+  } reset{running_};
+  while (!task.done) run_once(&task);
+}
+
+void EventLoop::cancel_all_tasks() {
+  running_ = true;
+  // A task may start others while it unwinds: cancel those too, until none is left.
+  while (live_tasks_ > 0) {
+    tasks_.for_each([](detail::TaskBase* t) {
+      if (t->cancel_requests == 0) t->cancel();
+    });
+    run_once(nullptr);
+  }
+  running_ = false;
+}
+
+void EventLoop::fire_due_timers() {
+  if (timers_.empty()) return;
+  const auto now = clock::now();
+  while (detail::TimerNode* next = timers_.top()) {
+    if (next->deadline > now) break;
+    timers_.pop();
+    next->on_timer();
+  }
+}
+
+void EventLoop::run_once(const detail::TaskBase* until) {
+  fire_due_timers();
+
+  // Run only the coroutines that were ready when this pass began; what they
+  // wake runs next pass, after another look at the ring (asyncio's fairness rule).
+  for (std::size_t n = ready_.size(); n != 0; --n) {
+    detail::ReadyEntry entry = ready_.pop();
+    current_ = entry.task;
+    entry.handle.resume();
+  }
+  current_ = nullptr;
+
+  // Wait in the kernel only when nothing can run: not while coroutines are
+  // ready, and not past the nearest timer.
+  const bool finished = until != nullptr ? until->done : live_tasks_ == 0;
+  bool wait = !finished && ready_.empty();
+  std::optional<std::chrono::nanoseconds> timeout;
+  if (wait && !timers_.empty()) {
+    const auto left = timers_.top()->deadline - clock::now();
+    if (left <= std::chrono::nanoseconds::zero()) {
+      wait = false;
+    } else {
+      timeout = std::chrono::duration_cast<std::chrono::nanoseconds>(left);
+    }
+  }
+  ring_->submit_and_reap(wait, timeout);
+}
+
+}  // namespace coring

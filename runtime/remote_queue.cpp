@@ -1,0 +1,63 @@
+#include "remote_queue.hpp"
+
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+
+#include "coring/errors.hpp"
+#include "coring/loop.hpp"
+#include "ring.hpp"
+
+namespace coring::detail {
+
+RemoteQueue::RemoteQueue(EventLoop& loop) : loop_(loop) {
+  event_fd_ = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  if (event_fd_ < 0) throw OSError(errno, "eventfd for the loop's wake-ups");
+  read_op_.on_complete = &RemoteQueue::on_wakeup;
+  read_op_.owner = this;
+  arm();
+}
+
+RemoteQueue::~RemoteQueue() { ::close(event_fd_); }
+
+void RemoteQueue::arm() { loop_.ring().prep_read(event_fd_, &counter_, sizeof counter_, &read_op_); }
+
+void RemoteQueue::stop() {
+  stopped_ = true;
+  loop_.ring().prep_cancel(&read_op_);
+}
+
+void RemoteQueue::push(std::function<void()> fn) {
+  {
+    std::lock_guard lock(mutex_);
+    pending_.push_back(std::move(fn));
+  }
+  // One write per batch: the loop clears the flag before it takes the batch.
+  if (!wake_pending_.exchange(true, std::memory_order_acq_rel)) {
+    const std::uint64_t one = 1;
+    [[maybe_unused]] ssize_t n = ::write(event_fd_, &one, sizeof one);
+  }
+}
+
+void RemoteQueue::on_wakeup(IoCompletion* op) {
+  RemoteQueue* self = static_cast<WakeOp*>(op)->owner;
+  if (self->stopped_) return;
+  self->wake_pending_.store(false, std::memory_order_release);
+  {
+    std::lock_guard lock(self->mutex_);
+    self->running_.swap(self->pending_);
+  }
+  for (auto& fn : self->running_) {
+    try {
+      fn();
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "coring: exception in a call_soon_threadsafe callback: %s\n", e.what());
+    }
+  }
+  self->running_.clear();
+  self->arm();
+}
+
+}  // namespace coring::detail

@@ -1,0 +1,208 @@
+#include "ring.hpp"
+
+#include <liburing.h>
+#include <sys/resource.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+
+#include "coring/errors.hpp"
+#include "coring/loop.hpp"
+
+namespace coring::detail {
+
+struct Ring::State {
+  io_uring ring{};
+  unsigned setup_flags = 0;
+};
+
+namespace {
+
+std::string read_sysctl(const char* path) {
+  std::ifstream in(path);
+  std::string value;
+  if (in >> value) return value;
+  return {};
+}
+
+[[noreturn]] void throw_setup_error(int error) {
+  std::string message = "io_uring is unavailable (io_uring_setup: " + std::string(std::strerror(error)) + "): ";
+  const std::string disabled = read_sysctl("/proc/sys/kernel/io_uring_disabled");
+  if ((error == EPERM || error == EACCES) && !disabled.empty() && disabled != "0") {
+    message += "the kernel disables it (kernel.io_uring_disabled = " + disabled +
+               "); run `sysctl kernel.io_uring_disabled=0` as root, or join the group in kernel.io_uring_group";
+  } else if (error == ENOSYS || error == EPERM || error == EACCES) {
+    message +=
+        "the kernel lacks it or a seccomp filter blocks it (containers often do); "
+        "allow io_uring_setup, io_uring_enter and io_uring_register in the seccomp profile";
+  } else if (error == ENOMEM) {
+    rlimit limit{};
+    getrlimit(RLIMIT_MEMLOCK, &limit);
+    message += "not enough locked memory for the rings (RLIMIT_MEMLOCK is " +
+               std::to_string(limit.rlim_cur / 1024) +
+               " KiB); raise it (ulimit -l) or ask for fewer ring_entries";
+  } else {
+    message += "the kernel refused every set of setup flags tried";
+  }
+  throw RuntimeError(message);
+}
+
+}  // namespace
+
+Ring::Ring(EventLoop& loop, unsigned entries) : loop_(loop), state_(std::make_unique<State>()) {
+  // Best first: one thread owns the ring, so completions can wait until we
+  // ask for them (no interrupts of the running task); then cooperative task
+  // running; then nothing special. Kernels refuse flags they do not know.
+  struct Choice {
+    unsigned flags;
+    const char* name;
+  };
+  static constexpr Choice choices[] = {
+      {IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN | IORING_SETUP_TASKRUN_FLAG,
+       "SINGLE_ISSUER|DEFER_TASKRUN|TASKRUN_FLAG"},
+      {IORING_SETUP_COOP_TASKRUN | IORING_SETUP_TASKRUN_FLAG, "COOP_TASKRUN|TASKRUN_FLAG"},
+      {0, "none"},
+  };
+  int error = 0;
+  for (const Choice& choice : choices) {
+    io_uring_params params{};
+    params.flags = choice.flags | IORING_SETUP_CQSIZE | IORING_SETUP_SUBMIT_ALL;
+    params.cq_entries = entries * 4;
+    int rc = io_uring_queue_init_params(entries, &state_->ring, &params);
+    if (rc == -EINVAL) {  // older kernels do not know SUBMIT_ALL
+      params = io_uring_params{};
+      params.flags = choice.flags | IORING_SETUP_CQSIZE;
+      params.cq_entries = entries * 4;
+      rc = io_uring_queue_init_params(entries, &state_->ring, &params);
+    }
+    if (rc == 0) {
+      state_->setup_flags = params.flags;
+      features_ = choice.name;
+      // Saves the fd lookup on every io_uring_enter; optional.
+      if (io_uring_register_ring_fd(&state_->ring) == 1) features_ += " +registered_ring_fd";
+      return;
+    }
+    error = -rc;
+    if (error != EINVAL) break;  // EPERM, ENOMEM, ENOSYS: other flags will not help
+  }
+  throw_setup_error(error);
+}
+
+Ring::~Ring() { io_uring_queue_exit(&state_->ring); }
+
+void* Ring::next_sqe(IoCompletion* op) {
+  io_uring_sqe* sqe = io_uring_get_sqe(&state_->ring);
+  if (sqe == nullptr) {
+    // The submission queue is full this pass: hand it to the kernel now.
+    io_uring_submit(&state_->ring);
+    ++enters_;
+    sqe = io_uring_get_sqe(&state_->ring);
+    if (sqe == nullptr) throw RuntimeError("io_uring submission queue is full");
+  }
+  if (op != nullptr) {
+    op->in_flight = true;
+    op->cancel_sent = false;
+    ++in_flight_;
+  }
+  return sqe;
+}
+
+void Ring::prep_recv(int fd, void* buffer, std::size_t length, int flags, IoCompletion* op) {
+  auto* sqe = static_cast<io_uring_sqe*>(next_sqe(op));
+  io_uring_prep_recv(sqe, fd, buffer, length, flags);
+  io_uring_sqe_set_data(sqe, op);
+}
+
+void Ring::prep_send(int fd, const void* buffer, std::size_t length, int flags, IoCompletion* op) {
+  auto* sqe = static_cast<io_uring_sqe*>(next_sqe(op));
+  io_uring_prep_send(sqe, fd, buffer, length, flags);
+  io_uring_sqe_set_data(sqe, op);
+}
+
+void Ring::prep_connect(int fd, const sockaddr* address, socklen_t length, IoCompletion* op) {
+  auto* sqe = static_cast<io_uring_sqe*>(next_sqe(op));
+  io_uring_prep_connect(sqe, fd, address, length);
+  io_uring_sqe_set_data(sqe, op);
+}
+
+void Ring::prep_accept(int fd, sockaddr* address, socklen_t* length, int flags, IoCompletion* op) {
+  auto* sqe = static_cast<io_uring_sqe*>(next_sqe(op));
+  io_uring_prep_accept(sqe, fd, address, length, flags);
+  io_uring_sqe_set_data(sqe, op);
+}
+
+void Ring::prep_close(int fd, IoCompletion* op) {
+  auto* sqe = static_cast<io_uring_sqe*>(next_sqe(op));
+  io_uring_prep_close(sqe, fd);
+  io_uring_sqe_set_data(sqe, op);
+}
+
+void Ring::prep_read(int fd, void* buffer, std::size_t length, IoCompletion* op) {
+  auto* sqe = static_cast<io_uring_sqe*>(next_sqe(op));
+  io_uring_prep_read(sqe, fd, buffer, static_cast<unsigned>(length), 0);
+  io_uring_sqe_set_data(sqe, op);
+}
+
+void Ring::prep_cancel(IoCompletion* target) {
+  if (!target->in_flight || target->cancel_sent) return;
+  target->cancel_sent = true;
+  auto* sqe = static_cast<io_uring_sqe*>(next_sqe(nullptr));
+  io_uring_prep_cancel(sqe, target, 0);
+  io_uring_sqe_set_data(sqe, nullptr);  // its own CQE is of no interest
+}
+
+unsigned Ring::submit_and_reap(bool wait, std::optional<std::chrono::nanoseconds> timeout) {
+  io_uring* ring = &state_->ring;
+  if (wait) {
+    __kernel_timespec ts{};
+    __kernel_timespec* tsp = nullptr;
+    if (timeout) {
+      ts.tv_sec = timeout->count() / 1'000'000'000;
+      ts.tv_nsec = timeout->count() % 1'000'000'000;
+      tsp = &ts;
+    }
+    io_uring_cqe* cqe = nullptr;
+    // One enter: submits and waits, the timeout riding in the extended argument.
+    int rc = io_uring_submit_and_wait_timeout(ring, &cqe, 1, tsp, nullptr);
+    ++enters_;
+    if (rc < 0 && rc != -ETIME && rc != -EINTR && rc != -EBUSY)
+      throw OSError(-rc, "io_uring_enter");
+  } else {
+    // Enter only when there is something to submit or the kernel says it has
+    // completions waiting for us to collect (TASKRUN flag); otherwise the
+    // completion queue is read without a system call.
+    const unsigned sq_flags = IO_URING_READ_ONCE(*ring->sq.kflags);
+    if (io_uring_sq_ready(ring) > 0 || (sq_flags & (IORING_SQ_TASKRUN | IORING_SQ_CQ_OVERFLOW))) {
+      int rc = io_uring_submit_and_get_events(ring);
+      ++enters_;
+      if (rc < 0 && rc != -EINTR && rc != -EBUSY) throw OSError(-rc, "io_uring_enter");
+    }
+  }
+  return deliver_completions();
+}
+
+unsigned Ring::deliver_completions() {
+  io_uring* ring = &state_->ring;
+  unsigned head = 0;
+  unsigned count = 0;
+  io_uring_cqe* cqe = nullptr;
+  io_uring_for_each_cqe(ring, head, cqe) {
+    ++count;
+    auto* op = static_cast<IoCompletion*>(io_uring_cqe_get_data(cqe));
+    if (op == nullptr) continue;
+    op->result = cqe->res;
+    op->flags = cqe->flags;
+    op->in_flight = false;
+    --in_flight_;
+    if (op->on_complete) {
+      op->on_complete(op);
+    } else {
+      loop_.schedule(op->task, op->handle);
+    }
+  }
+  io_uring_cq_advance(ring, count);
+  return count;
+}
+
+}  // namespace coring::detail

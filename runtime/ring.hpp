@@ -1,0 +1,62 @@
+#pragma once
+// The loop's io_uring, behind an interface without liburing types: ring.cpp
+// is the one file that includes <liburing.h>.
+#include <sys/socket.h>
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "coring/detail/io_completion.hpp"
+
+namespace coring {
+class EventLoop;
+}
+
+namespace coring::detail {
+
+class Ring {
+ public:
+  /// Sets up the ring with the best setup flags the kernel accepts.
+  /// Throws RuntimeError saying why and what to do when io_uring is unavailable.
+  Ring(EventLoop& loop, unsigned entries);
+  ~Ring();
+  Ring(const Ring&) = delete;
+  Ring& operator=(const Ring&) = delete;
+
+  // Each prep_* queues one SQE whose CQE is delivered to `op`; nothing
+  // reaches the kernel until the next submit_and_reap.
+  void prep_recv(int fd, void* buffer, std::size_t length, int flags, IoCompletion* op);
+  void prep_send(int fd, const void* buffer, std::size_t length, int flags, IoCompletion* op);
+  void prep_connect(int fd, const sockaddr* address, socklen_t length, IoCompletion* op);
+  void prep_accept(int fd, sockaddr* address, socklen_t* length, int flags, IoCompletion* op);
+  void prep_close(int fd, IoCompletion* op);
+  void prep_read(int fd, void* buffer, std::size_t length, IoCompletion* op);
+  /// Asks the kernel to cancel `target`; its CQE still arrives (with -ECANCELED).
+  void prep_cancel(IoCompletion* target);
+
+  /// At most one io_uring_enter: submits what is queued and, if `wait` is
+  /// set, waits up to that long (nullopt: no limit) for one completion. Then
+  /// delivers every completion present. Returns how many were delivered.
+  unsigned submit_and_reap(bool wait, std::optional<std::chrono::nanoseconds> timeout);
+
+  [[nodiscard]] unsigned in_flight() const noexcept { return in_flight_; }
+  [[nodiscard]] std::uint64_t enter_count() const noexcept { return enters_; }
+  [[nodiscard]] const std::string& features() const noexcept { return features_; }
+
+ private:
+  struct State;
+  void* next_sqe(IoCompletion* op);
+  unsigned deliver_completions();
+
+  EventLoop& loop_;
+  std::unique_ptr<State> state_;
+  unsigned in_flight_ = 0;
+  std::uint64_t enters_ = 0;
+  std::string features_;
+};
+
+}  // namespace coring::detail

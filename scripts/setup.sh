@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages coring needs (only the missing ones), then
+# configures and compiles build/. Idempotent: a second run only recompiles.
+#   scripts/setup.sh              release build in build/
+#   BUILD=build-asan SANITIZE=1 scripts/setup.sh   ASan+UBSan debug build
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+packages=(g++ meson ninja-build pkg-config liburing-dev doctest-dev node-llhttp
+          libssl-dev libc-ares-dev zlib1g-dev libbenchmark-dev libcli11-dev
+          nginx-light openssl python3)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "setup: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+build=${BUILD:-build}
+if [[ ! -f $build/build.ninja ]]; then
+  if [[ ${SANITIZE:-0} == 1 ]]; then
+    meson setup "$build" -Dbuildtype=debugoptimized -Db_sanitize=address,undefined -Db_lundef=false >/dev/null
+  else
+    meson setup "$build" >/dev/null
+  fi
+fi
+ninja -C "$build" >/dev/null
+echo "setup: $build is built"

@@ -1,0 +1,217 @@
+// The loop itself: timers, sleep, cancellation of sleeps, batching of
+// io_uring_enter, and wake-ups from other threads.
+#include <doctest/doctest.h>
+
+#include <atomic>
+#include <coring/coring.hpp>
+#include <thread>
+#include <vector>
+
+using namespace coring;
+using namespace std::chrono_literals;
+
+namespace {
+auto elapsed_since(EventLoop::clock::time_point start) { return EventLoop::clock::now() - start; }
+}  // namespace
+
+TEST_CASE("sleep waits at least its duration") {
+  auto outer = []() -> Task<> {
+    const auto start = EventLoop::clock::now();
+    co_await sleep(20ms);
+    CHECK(elapsed_since(start) >= 20ms);
+  };
+  run(outer());
+}
+
+TEST_CASE("sleeps wake in deadline order whatever order they started in") {
+  std::vector<int> order;
+  auto sleeper = [&](int id, std::chrono::milliseconds d) -> Task<> {
+    co_await sleep(d);
+    order.push_back(id);
+  };
+  auto outer = [&]() -> Task<> {
+    auto a = create_task(sleeper(3, 30ms));
+    auto b = create_task(sleeper(1, 10ms));
+    auto c = create_task(sleeper(2, 20ms));
+    co_await a;
+    co_await b;
+    co_await c;
+  };
+  run(outer());
+  CHECK(order == std::vector<int>{1, 2, 3});
+}
+
+TEST_CASE("sleep(0) yields to the other ready tasks once, in FIFO order") {
+  std::vector<std::string> log;
+  auto step = [&](std::string name) -> Task<> {
+    log.push_back(name + "1");
+    co_await sleep(0ns);
+    log.push_back(name + "2");
+  };
+  auto outer = [&]() -> Task<> {
+    auto a = create_task(step("a"));
+    auto b = create_task(step("b"));
+    co_await a;
+    co_await b;
+  };
+  run(outer());
+  CHECK(log == std::vector<std::string>{"a1", "b1", "a2", "b2"});
+}
+
+TEST_CASE("a negative sleep behaves as sleep(0)") {
+  auto outer = []() -> Task<> {
+    const auto start = EventLoop::clock::now();
+    co_await sleep(-5s);
+    CHECK(elapsed_since(start) < 1s);
+  };
+  run(outer());
+}
+
+TEST_CASE("cancelling a sleeping task ends its sleep at once with CancelledError") {
+  auto outer = []() -> Task<> {
+    auto sleeper = create_task([]() -> Task<> { co_await sleep(1h); }());
+    co_await sleep(1ms);
+    const auto start = EventLoop::clock::now();
+    CHECK(sleeper.cancel());
+    CHECK_THROWS_AS(co_await sleeper, CancelledError);
+    CHECK(sleeper.cancelled());
+    CHECK(elapsed_since(start) < 100ms);
+    CHECK(EventLoop::get().pending_timers() == 0);  // the timer left the heap
+    CHECK_FALSE(sleeper.cancel());  // cancelling a finished task does nothing
+  };
+  run(outer());
+}
+
+TEST_CASE("a task cancelled before its first suspension gets CancelledError there") {
+  static int steps = 0;
+  steps = 0;
+  auto outer = []() -> Task<> {
+    auto t = create_task([]() -> Task<> {
+      ++steps;
+      co_await sleep(0ns);
+      ++steps;
+    }());
+    t.cancel();
+    CHECK_THROWS_AS(co_await t, CancelledError);
+    CHECK(steps == 1);
+  };
+  run(outer());
+}
+
+TEST_CASE("a task may catch CancelledError, clean up with awaits, and finish") {
+  auto outer = []() -> Task<int> {
+    auto t = create_task([]() -> Task<int> {
+      try {
+        co_await sleep(1h);
+      } catch (const CancelledError&) {
+      }
+      co_await sleep(1ms);  // cleanup that awaits still runs
+      co_return 7;
+    }());
+    co_await sleep(0ns);
+    t.cancel();
+    co_return co_await t;
+  };
+  CHECK(run(outer()) == 7);
+}
+
+TEST_CASE("cancelling a task that awaits another cancels the awaited one too") {
+  auto outer = []() -> Task<> {
+    auto inner = create_task([]() -> Task<> { co_await sleep(1h); }());
+    auto await_it = [](TaskHandle<void>& h) -> Task<> { co_await h; };
+    auto middle = create_task(await_it(inner));
+    co_await sleep(1ms);
+    middle.cancel();
+    CHECK_THROWS_AS(co_await middle, CancelledError);
+    CHECK(inner.cancelled());
+  };
+  run(outer());
+}
+
+TEST_CASE("many concurrent sleeps all finish, with the loop batching its enters") {
+  constexpr int n = 10'000;
+  int woke = 0;
+  auto sleeper = [&]() -> Task<> {
+    co_await sleep(5ms);
+    ++woke;
+  };
+  auto outer = [&]() -> Task<> {
+    std::vector<TaskHandle<void>> handles;
+    for (int i = 0; i < n; ++i) handles.push_back(create_task(sleeper()));
+    for (auto& h : handles) co_await h;
+  };
+  EventLoop loop;
+  const auto enters_before = loop.enter_count();
+  loop.run_until_complete(outer());
+  CHECK(woke == n);
+  // Waits happen only when idle: a few enters, not one per task.
+  CHECK(loop.enter_count() - enters_before < 100);
+}
+
+TEST_CASE("call_soon_threadsafe runs functions from another thread on the loop") {
+  auto outer = []() -> Task<int> {
+    EventLoop& loop = EventLoop::get();
+    std::atomic<int> ran_on_loop{0};
+    const auto loop_thread = std::this_thread::get_id();
+    std::thread other([&] {
+      for (int i = 0; i < 100; ++i)
+        loop.call_soon_threadsafe([&] {
+          if (std::this_thread::get_id() == loop_thread) ++ran_on_loop;
+        });
+    });
+    for (int i = 0; i < 2000 && ran_on_loop < 100; ++i) co_await sleep(1ms);
+    other.join();
+    co_return ran_on_loop.load();
+  };
+  CHECK(run(outer()) == 100);
+}
+
+TEST_CASE("call_soon_threadsafe wakes a loop that waits in the kernel") {
+  auto outer = []() -> Task<bool> {
+    EventLoop& loop = EventLoop::get();
+    bool woken = false;
+    auto sleep_until = [](const bool& flag) -> Task<> {
+      for (int i = 0; i < 5000 && !flag; ++i) co_await sleep(1h);
+    };
+    auto waiter = create_task(sleep_until(woken));
+    std::thread other([&] {
+      std::this_thread::sleep_for(20ms);
+      loop.call_soon_threadsafe([&] {
+        woken = true;
+        waiter.cancel();
+      });
+    });
+    try {
+      co_await waiter;
+    } catch (const CancelledError&) {
+    }
+    other.join();
+    co_return woken;
+  };
+  CHECK(run(outer()));
+}
+
+TEST_CASE("loops on several threads run independently") {
+  std::atomic<int> total{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&total] {
+      total += run([]() -> Task<int> {
+        int sum = 0;
+        for (int i = 0; i < 10; ++i) {
+          co_await sleep(1ms);
+          ++sum;
+        }
+        co_return sum;
+      }());
+    });
+  }
+  for (auto& t : threads) t.join();
+  CHECK(total == 40);
+}
+
+TEST_CASE("the loop reports which io_uring setup flags the kernel accepted") {
+  EventLoop loop;
+  CHECK_FALSE(loop.ring_features().empty());
+  MESSAGE("io_uring setup: " << loop.ring_features());
+}
