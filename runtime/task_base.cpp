@@ -51,6 +51,12 @@ void destroy_frame(TaskBase& task) noexcept {
 }  // namespace
 
 std::coroutine_handle<> finish_spawned(TaskBase& task) noexcept {
+  if (task.must_cancel && !task.exception) {
+    // As asyncio: a cancellation requested but never delivered, because the
+    // task ended first, still ends it as cancelled.
+    task.exception = std::make_exception_ptr(CancelledError());
+    task.ended_cancelled = true;
+  }
   task.done = true;
   task.suspended_at = nullptr;
   task.loop->task_finished(task);

@@ -1,8 +1,15 @@
 #pragma once
 // Umbrella header: the whole runtime.
+#include "coring/async_with.hpp"
 #include "coring/errors.hpp"
+#include "coring/gather.hpp"
 #include "coring/loop.hpp"
+#include "coring/queue.hpp"
+#include "coring/result.hpp"
 #include "coring/run.hpp"
 #include "coring/sleep.hpp"
+#include "coring/sync.hpp"
 #include "coring/task.hpp"
+#include "coring/task_group.hpp"
 #include "coring/task_handle.hpp"
+#include "coring/wait.hpp"

@@ -14,7 +14,8 @@ namespace coring {
 class [[nodiscard]] SleepOperation final : detail::TimerNode, detail::Cancellable {
  public:
   explicit SleepOperation(std::chrono::nanoseconds duration) noexcept : duration_(duration) {}
-  SleepOperation(const SleepOperation&) = delete;
+  /// Movable until awaited (wait_for takes it by value).
+  SleepOperation(SleepOperation&& other) noexcept : duration_(other.duration_) {}
   SleepOperation& operator=(const SleepOperation&) = delete;
 
   bool await_ready() const noexcept { return false; }
