@@ -11,7 +11,7 @@
 //
 // The release protocol, as Python's __aexit__: if the resource has
 // `Task<> aexit(std::exception_ptr body_error)` that is awaited (it may
-// replace the error: TaskGroup does), else `Task<> close()`. An error from
+// replace the error: TaskGroup does), else `close()`, which returns an awaitable. An error from
 // the body wins over one from close(). Resources that need this report it on
 // stderr when destroyed unreleased (see detail::report_unreleased).
 #include <concepts>
@@ -31,9 +31,7 @@ concept HasAexit = requires(R& r, std::exception_ptr e) {
   { r.aexit(e) } -> std::same_as<Task<>>;
 };
 template <class R>
-concept HasClose = requires(R& r) {
-  { r.close() } -> std::same_as<Task<>>;
-};
+concept HasClose = requires(R& r) { r.close(); };
 
 template <class R>
 Task<> release(R& resource, std::exception_ptr& error) {
@@ -41,7 +39,7 @@ Task<> release(R& resource, std::exception_ptr& error) {
     co_await resource.aexit(error);
     error = nullptr;  // aexit rethrows what it wants raised
   } else {
-    static_assert(HasClose<R>, "async_with needs a resource with Task<> close() or Task<> aexit(std::exception_ptr)");
+    static_assert(HasClose<R>, "async_with needs a resource with an awaitable close() or Task<> aexit(std::exception_ptr)");
     try {
       co_await resource.close();
     } catch (...) {
