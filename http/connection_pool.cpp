@@ -1,0 +1,161 @@
+#include "connection_pool.hpp"
+
+#include "coring/loop.hpp"
+
+namespace coring::http::detail {
+
+using Clock = std::chrono::steady_clock;
+
+// ---- Lease ----
+
+Lease::Lease(Lease&& other) noexcept
+    : connection(std::move(other.connection)),
+      reused(other.reused),
+      pool_(std::exchange(other.pool_, nullptr)),
+      key_(std::move(other.key_)) {}
+
+Lease& Lease::operator=(Lease&& other) noexcept {
+  if (this != &other) {
+    give_back(false);
+    connection = std::move(other.connection);
+    reused = other.reused;
+    pool_ = std::exchange(other.pool_, nullptr);
+    key_ = std::move(other.key_);
+  }
+  return *this;
+}
+
+Lease::~Lease() { give_back(false); }
+
+void Lease::give_back(bool reusable) noexcept {
+  if (pool_ == nullptr) return;
+  std::exchange(pool_, nullptr)->release_slot(key_, std::move(connection), reusable);
+}
+
+// ---- ConnectionPool ----
+
+struct ConnectionPool::Waiter final : coring::detail::SyncWaiter {
+  ConnectionPool& pool;
+  const std::string& key;
+  bool has_slot = false;
+  Waiter(ConnectionPool& p, const std::string& k) : pool(p), key(k) {}
+  bool await_ready() {
+    if (pool.waiters_.empty() && pool.has_room(key)) {
+      pool.take_slot(key);
+      has_slot = true;
+      return true;
+    }
+    return false;
+  }
+  bool await_suspend(std::coroutine_handle<> h) noexcept { return park(pool.waiters_, h); }
+  void await_resume() {
+    if (!unpark()) return;
+    has_slot = granted;
+    if (task->must_cancel) {
+      if (granted) pool.release_slot(key, nullptr, false);
+      task->throw_if_cancelled();
+    }
+  }
+};
+
+ConnectionPool::ConnectionPool(TCPConnector options) : options_(options) {}
+
+ConnectionPool::~ConnectionPool() {
+  if (armed() && loop_ != nullptr) loop_->remove_timer(this);
+}
+
+bool ConnectionPool::has_room(const std::string& key) const {
+  if (options_.limit != 0 && in_use_ >= options_.limit) return false;
+  if (options_.limit_per_host != 0) {
+    auto it = hosts_.find(key);
+    if (it != hosts_.end() && it->second.in_use >= options_.limit_per_host) return false;
+  }
+  return true;
+}
+
+void ConnectionPool::take_slot(const std::string& key) {
+  ++in_use_;
+  ++hosts_[key].in_use;
+}
+
+Task<Lease> ConnectionPool::acquire(std::string key) {
+  if (closed_) throw ClientError("the session is closed");
+  Waiter waiter{*this, key};
+  co_await waiter;
+  if (closed_) {
+    if (waiter.has_slot) release_slot(key, nullptr, false);
+    throw ClientError("the session was closed while this request waited for a connection");
+  }
+  Lease lease(this, key);
+  auto& idle = hosts_[key].idle;
+  const auto now = Clock::now();
+  while (!idle.empty()) {
+    std::unique_ptr<Connection> candidate = std::move(idle.back());
+    idle.pop_back();
+    if (candidate->idle_until > now) {
+      lease.connection = std::move(candidate);
+      lease.reused = true;
+      break;
+    }
+  }
+  co_return lease;
+}
+
+void ConnectionPool::release_slot(const std::string& key, std::unique_ptr<Connection> connection,
+                                  bool reusable) noexcept {
+  Host& host = hosts_[key];
+  --in_use_;
+  --host.in_use;
+  if (connection && reusable && !closed_ && !options_.force_close && connection->idle_until > Clock::now()) {
+    host.idle.push_back(std::move(connection));
+    arm_expiry();
+  }
+  connection.reset();
+  wake_waiters();
+}
+
+void ConnectionPool::wake_waiters() noexcept {
+  waiters_.for_each([this](coring::detail::SyncWaiter* w) {
+    auto* waiter = static_cast<Waiter*>(w);
+    if (closed_ || has_room(waiter->key)) {
+      coring::detail::IntrusiveList<coring::detail::SyncWaiter>::remove(waiter);
+      if (!closed_) take_slot(waiter->key);
+      waiter->wake(!closed_);
+    }
+  });
+}
+
+std::size_t ConnectionPool::idle_count() const noexcept {
+  std::size_t n = 0;
+  for (const auto& [key, host] : hosts_) n += host.idle.size();
+  return n;
+}
+
+void ConnectionPool::arm_expiry() noexcept {
+  std::optional<Clock::time_point> earliest;
+  for (const auto& [key, host] : hosts_)
+    for (const auto& c : host.idle)
+      if (!earliest || c->idle_until < *earliest) earliest = c->idle_until;
+  if (loop_ == nullptr) loop_ = EventLoop::current();
+  if (loop_ == nullptr) return;
+  if (armed()) loop_->remove_timer(this);
+  if (!earliest) return;
+  deadline = *earliest;
+  loop_->add_timer(this);
+}
+
+void ConnectionPool::on_timer() noexcept {
+  const auto now = Clock::now();
+  for (auto& [key, host] : hosts_)
+    std::erase_if(host.idle, [now](const std::unique_ptr<Connection>& c) { return c->idle_until <= now; });
+  arm_expiry();
+}
+
+void ConnectionPool::close_all() noexcept {
+  closed_ = true;
+  for (auto& [key, host] : hosts_) host.idle.clear();
+  if (armed() && loop_ != nullptr) loop_->remove_timer(this);
+  wake_waiters();
+}
+
+}  // namespace coring::http::detail

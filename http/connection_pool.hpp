@@ -1,0 +1,93 @@
+#pragma once
+// The native backend's pool of keep-alive connections: limits (total and
+// per host), a FIFO of waiting requests, idle expiry.
+#include <chrono>
+#include <cstddef>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "coring/detail/sync_waiter.hpp"
+#include "coring/detail/timer_heap.hpp"
+#include "coring/http/client.hpp"
+#include "coring/net.hpp"
+#include "parser.hpp"
+
+namespace coring::http::detail {
+
+/// One HTTP/1.1 connection: its socket, its parser and its read buffer.
+struct Connection {
+  explicit Connection(std::string k, ParserLimits limits) : key(std::move(k)), parser(limits) {}
+  ~Connection() { socket.abort(); }  // a pooled connection closes at once, without a report
+
+  std::string key;  // scheme://host:port
+  Socket socket;
+  ResponseParser parser;
+  std::string out;  // the request being written (its capacity is reused)
+  std::chrono::steady_clock::time_point idle_until{};
+  std::uint64_t requests = 0;
+  static constexpr std::size_t buffer_size = 16384;
+  std::unique_ptr<char[]> buffer = std::make_unique<char[]>(buffer_size);
+};
+
+class ConnectionPool;
+
+/// A right to one connection slot, and maybe the connection in it. If it is
+/// destroyed still holding one, the connection is closed (never pooled): an
+/// exception, a cancellation or an unread body ends it.
+class Lease {
+ public:
+  Lease() = default;
+  Lease(ConnectionPool* pool, std::string key) : pool_(pool), key_(std::move(key)) {}
+  Lease(Lease&& other) noexcept;
+  Lease& operator=(Lease&& other) noexcept;
+  ~Lease();
+
+  std::unique_ptr<Connection> connection;
+  bool reused = false;
+  [[nodiscard]] const std::string& key() const noexcept { return key_; }
+  /// Gives the connection back for reuse (if `reusable`) and frees the slot.
+  void give_back(bool reusable) noexcept;
+
+ private:
+  ConnectionPool* pool_ = nullptr;
+  std::string key_;
+};
+
+class ConnectionPool final : coring::detail::TimerNode {
+ public:
+  explicit ConnectionPool(TCPConnector options);
+  ~ConnectionPool();
+
+  /// Waits (FIFO) for a free slot under the limits, then returns it, with an
+  /// idle connection to that host if there is one. Cancellable.
+  Task<Lease> acquire(std::string key);
+  void close_all() noexcept;
+  [[nodiscard]] std::size_t idle_count() const noexcept;
+  [[nodiscard]] std::size_t in_use() const noexcept { return in_use_; }
+
+ private:
+  friend class Lease;
+  struct Host {
+    std::vector<std::unique_ptr<Connection>> idle;  // most recently used last
+    std::size_t in_use = 0;
+  };
+  struct Waiter;
+
+  bool has_room(const std::string& key) const;
+  void take_slot(const std::string& key);
+  void release_slot(const std::string& key, std::unique_ptr<Connection> connection, bool reusable) noexcept;
+  void wake_waiters() noexcept;
+  void on_timer() noexcept override;  // idle expiry
+  void arm_expiry() noexcept;
+
+  TCPConnector options_;
+  std::unordered_map<std::string, Host> hosts_;
+  std::size_t in_use_ = 0;
+  coring::detail::IntrusiveList<coring::detail::SyncWaiter> waiters_;
+  EventLoop* loop_ = nullptr;
+  bool closed_ = false;
+};
+
+}  // namespace coring::http::detail

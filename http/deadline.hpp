@@ -1,0 +1,55 @@
+#pragma once
+// Which ClientTimeout fires first for one phase of a request, and turning
+// its expiry into an http::TimeoutError that names it.
+#include <chrono>
+#include <initializer_list>
+#include <optional>
+#include <string>
+
+#include "coring/http/errors.hpp"
+#include "coring/http/timeout.hpp"
+#include "coring/http/url.hpp"
+#include "coring/wait.hpp"
+
+namespace coring::http::detail {
+
+using Clock = std::chrono::steady_clock;
+
+struct Deadline {
+  std::optional<Clock::time_point> at;
+  TimeoutKind kind = TimeoutKind::total;
+  std::optional<Seconds> limit;  // for the message
+
+  static Deadline after(Clock::time_point start, std::optional<Seconds> limit, TimeoutKind kind) {
+    if (!limit) return {std::nullopt, kind, std::nullopt};
+    return {start + std::chrono::duration_cast<Clock::duration>(*limit), kind, limit};
+  }
+};
+
+/// The earliest of several deadlines (those without one are ignored).
+inline Deadline earliest(std::initializer_list<Deadline> deadlines) {
+  Deadline best;
+  for (const Deadline& d : deadlines)
+    if (d.at && (!best.at || *d.at < *best.at)) best = d;
+  return best;
+}
+
+[[noreturn]] void throw_timeout(const Deadline& d, const URL& url);
+
+/// Arms a deadline on the current task for as long as it lives (a
+/// TimeoutScope, so the operation under it is cancelled in the kernel).
+/// After catching CancelledError, call expired() to learn if it was this.
+class PhaseDeadline {
+ public:
+  explicit PhaseDeadline(const Deadline& d) : deadline_(d) {
+    if (d.at) scope_.emplace(std::chrono::duration_cast<std::chrono::nanoseconds>(*d.at - Clock::now()));
+  }
+  bool expired() noexcept { return scope_ && scope_->caused_cancellation(); }
+  [[noreturn]] void raise(const URL& url) const { throw_timeout(deadline_, url); }
+
+ private:
+  Deadline deadline_;
+  std::optional<coring::detail::TimeoutScope> scope_;
+};
+
+}  // namespace coring::http::detail

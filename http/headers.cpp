@@ -1,0 +1,72 @@
+#include "coring/http/headers.hpp"
+
+#include "coring/http/errors.hpp"
+
+namespace coring::http {
+
+namespace {
+char lower(char c) noexcept { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + ('a' - 'A')) : c; }
+
+bool is_token_char(char c) noexcept {
+  if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) return true;
+  switch (c) {
+    case '!': case '#': case '$': case '%': case '&': case '\'': case '*': case '+':
+    case '-': case '.': case '^': case '_': case '`': case '|': case '~':
+      return true;
+    default:
+      return false;
+  }
+}
+
+void validate(std::string_view name, std::string_view value) {
+  if (name.empty()) throw InvalidRequestError("header name is empty");
+  for (char c : name)
+    if (!is_token_char(c)) throw InvalidRequestError("header name \"" + std::string(name) + "\" is not a valid token");
+  // Refused before anything is sent: CR or LF would let a value inject
+  // headers or a second request (response splitting).
+  for (char c : value)
+    if (c == '\r' || c == '\n' || c == '\0')
+      throw InvalidRequestError("value of header \"" + std::string(name) + "\" contains CR, LF or NUL");
+}
+}  // namespace
+
+bool iequals(std::string_view a, std::string_view b) noexcept {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i)
+    if (lower(a[i]) != lower(b[i])) return false;
+  return true;
+}
+
+Headers::Headers(std::initializer_list<Field> fields) {
+  for (const auto& [name, value] : fields) add(name, value);
+}
+
+void Headers::add(std::string_view name, std::string_view value) {
+  validate(name, value);
+  fields_.emplace_back(std::string(name), std::string(value));
+}
+
+void Headers::set(std::string_view name, std::string_view value) {
+  validate(name, value);
+  remove(name);
+  fields_.emplace_back(std::string(name), std::string(value));
+}
+
+std::size_t Headers::remove(std::string_view name) {
+  return std::erase_if(fields_, [&](const Field& f) { return iequals(f.first, name); });
+}
+
+std::optional<std::string_view> Headers::get(std::string_view name) const {
+  for (const auto& [n, v] : fields_)
+    if (iequals(n, name)) return v;
+  return std::nullopt;
+}
+
+std::vector<std::string_view> Headers::get_all(std::string_view name) const {
+  std::vector<std::string_view> values;
+  for (const auto& [n, v] : fields_)
+    if (iequals(n, name)) values.push_back(v);
+  return values;
+}
+
+}  // namespace coring::http

@@ -1,0 +1,296 @@
+#include "native_backend.hpp"
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+
+#include "coring/errors.hpp"
+#include "deadline.hpp"
+
+namespace coring::http::detail {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+Timings::Duration since(Clock::time_point t) {
+  return std::chrono::duration_cast<Timings::Duration>(Clock::now() - t);
+}
+
+bool is_idempotent(std::string_view method) {
+  return method == "GET" || method == "HEAD" || method == "OPTIONS" || method == "TRACE" || method == "PUT" ||
+         method == "DELETE";
+}
+
+/// A reused connection that fails before any response byte was most likely
+/// closed by the server while idle: safe to retry once if idempotent.
+struct StaleConnection {
+  std::string why;
+};
+
+void write_request(Connection& c, const PreparedRequest& r, bool force_close) {
+  std::string& out = c.out;
+  out.clear();
+  out += r.method;
+  out += ' ';
+  out += r.url.target();
+  out += " HTTP/1.1\r\nHost: ";
+  out += r.url.host_header();
+  out += "\r\n";
+  for (const auto& [name, value] : r.headers) {
+    if (iequals(name, "Host") || iequals(name, "Content-Length") || iequals(name, "Transfer-Encoding")) continue;
+    out += name;
+    out += ": ";
+    out += value;
+    out += "\r\n";
+  }
+  if (!r.headers.contains("User-Agent")) out += "User-Agent: coring/0.1\r\n";
+  if (!r.headers.contains("Accept")) out += "Accept: */*\r\n";
+  if (!r.body.empty() || r.method == "POST" || r.method == "PUT" || r.method == "PATCH") {
+    out += "Content-Length: ";
+    out += std::to_string(r.body.size());
+    out += "\r\n";
+  }
+  if (force_close) out += "Connection: close\r\n";
+  out += "\r\n";
+  out += r.body;  // headers and body in one send
+}
+
+/// The server's `Keep-Alive: timeout=N`, if it sent one.
+std::optional<long> keepalive_hint(const Headers& headers) {
+  auto hint = headers.get("Keep-Alive");
+  if (!hint) return std::nullopt;
+  const auto pos = hint->find("timeout=");
+  if (pos == std::string_view::npos) return std::nullopt;
+  return std::strtol(std::string(hint->substr(pos + 8)).c_str(), nullptr, 10);
+}
+
+/// When a pooled connection must be closed: our keepalive_timeout, or one
+/// second before the server's own timeout, whichever is sooner (a server
+/// closing an idle connection races our reuse of it).
+Clock::time_point idle_deadline(std::optional<long> server_seconds, Seconds keepalive) {
+  auto until = Clock::now() + std::chrono::duration_cast<Clock::duration>(keepalive);
+  if (server_seconds) {
+    const auto server_until = Clock::now() + std::chrono::seconds(*server_seconds) - std::chrono::seconds(1);
+    if (server_until < until) until = server_until;
+  }
+  return until;
+}
+
+/// The body of a response read from a pooled connection.
+class NativeBody final : public BodySource {
+ public:
+  NativeBody(Lease lease, const PreparedRequest& request, bool force_close)
+      : lease_(std::move(lease)), url_(request.url), timeout_(request.timeout), started_(request.started),
+        force_close_(force_close) {}
+
+  Task<bool> read_more(std::string& out) override {
+    Connection& c = *lease_.connection;
+    ResponseParser& p = c.parser;
+    for (;;) {
+      if (!p.body().empty()) {
+        out += p.body();
+        p.body().clear();
+        co_return true;
+      }
+      if (!payload_error_.empty()) throw ClientPayloadError(payload_error_);
+      if (p.message_complete()) {
+        finish();
+        co_return false;
+      }
+      co_await receive(c);
+    }
+  }
+
+  /// Reads once from the socket into the parser, under sock_read and total.
+  Task<> receive(Connection& c) {
+    if (!payload_error_.empty()) throw ClientPayloadError(payload_error_);
+    const Deadline d = earliest({Deadline::after(started_, timeout_.total, TimeoutKind::total),
+                                 Deadline::after(Clock::now(), timeout_.sock_read, TimeoutKind::sock_read)});
+    std::size_t n = 0;
+    {
+      PhaseDeadline phase(d);
+      try {
+        n = co_await c.socket.recv(std::span(reinterpret_cast<std::byte*>(c.buffer.get()), Connection::buffer_size));
+      } catch (const CancelledError&) {
+        if (phase.expired()) phase.raise(url_);
+        throw;
+      } catch (const OSError& e) {
+        throw ServerDisconnectedError("connection to " + url_.origin() + " broke while reading the response to " +
+                                      url_.to_string() + ": " + std::strerror(e.code().value()));
+      }
+    }
+    ResponseParser& p = c.parser;
+    if (n == 0) {
+      p.finish();
+    } else {
+      const std::size_t used = p.feed(std::string_view(c.buffer.get(), n));
+      if (p.message_complete() && used < n) leftover_ = true;
+    }
+    if (p.failed()) {
+      // A bad body is the reader's error, raised once the good bytes before
+      // it are taken, even if it arrived with the head.
+      if (p.error_in_body()) {
+        payload_error_ = "response body of " + url_.to_string() + ": " + p.error();
+        co_return;
+      }
+      if (!p.started()) throw ServerDisconnectedError(url_.origin() + ": " + p.error() + " to " + url_.to_string());
+      throw InvalidResponseError("malformed response from " + url_.to_string() + ": " + p.error());
+    }
+  }
+
+  Lease& lease() noexcept { return lease_; }
+
+ private:
+  void finish() {
+    if (lease_.connection == nullptr) return;
+    Connection& c = *lease_.connection;
+    // Bytes past the end of the response would answer the next request
+    // with a stale response: such a connection is not reused.
+    const bool reusable = !force_close_ && c.parser.keep_alive() && !leftover_;
+    if (reusable) c.idle_until = idle_deadline(server_keepalive_, keepalive_);
+    lease_.give_back(reusable);
+  }
+
+ public:
+  Seconds keepalive_{15};
+  std::optional<long> server_keepalive_;
+
+ private:
+  Lease lease_;
+  URL url_;
+  ClientTimeout timeout_;
+  Clock::time_point started_;
+  bool force_close_;
+  bool leftover_ = false;
+  std::string payload_error_;
+};
+
+/// Resolves the host: numeric addresses, and localhost from its fixed loopback addresses.
+std::vector<SocketAddress> resolve(const URL& url) {
+  try {
+    return {SocketAddress::ip(url.host(), url.port())};
+  } catch (const std::invalid_argument&) {
+  }
+  if (url.host() == "localhost")
+    return {SocketAddress::ip("127.0.0.1", url.port()), SocketAddress::ip("::1", url.port())};
+  throw ClientConnectorError("cannot connect to " + url.origin() + " for " + url.to_string() +
+                                 ": resolving host names is not supported yet (use a numeric address or localhost)",
+                             0);
+}
+
+}  // namespace
+
+NativeBackend::NativeBackend(TCPConnector options) : options_(options), pool_(options) {}
+
+Task<> NativeBackend::close() {
+  pool_.close_all();
+  co_return;
+}
+
+Task<Lease> NativeBackend::open_connection(const PreparedRequest& r, Timings& timings) {
+  const auto wait_started = Clock::now();
+  const Deadline total = Deadline::after(r.started, r.timeout.total, TimeoutKind::total);
+  const Deadline connect = Deadline::after(wait_started, r.timeout.connect, TimeoutKind::connect);
+  Lease lease;
+  {
+    PhaseDeadline phase(earliest({total, connect, Deadline::after(wait_started, r.timeout.pool, TimeoutKind::pool)}));
+    try {
+      lease = co_await pool_.acquire(r.url.origin());
+    } catch (const CancelledError&) {
+      if (phase.expired()) phase.raise(r.url);
+      throw;
+    }
+  }
+  timings.pool_wait = since(wait_started);
+  if (lease.connection) co_return lease;
+
+  const auto addresses = resolve(r.url);
+  const auto connect_started = Clock::now();
+  int last_error = 0;
+  std::string last_address;
+  for (const SocketAddress& address : addresses) {
+    PhaseDeadline phase(
+        earliest({total, connect, Deadline::after(connect_started, r.timeout.sock_connect, TimeoutKind::sock_connect)}));
+    try {
+      Socket socket = co_await Socket::connect(address);
+      lease.connection = std::make_unique<Connection>(lease.key(), ParserLimits{.max_body_size = r.max_body_size});
+      lease.connection->socket = std::move(socket);
+      timings.connect = since(connect_started);
+      co_return lease;
+    } catch (const CancelledError&) {
+      if (phase.expired()) phase.raise(r.url);
+      throw;
+    } catch (const OSError& e) {
+      last_error = e.code().value();
+      last_address = address.to_string();
+    }
+  }
+  throw ClientConnectorError("cannot connect to " + r.url.origin() + " (" + last_address + ") for " +
+                                 r.url.to_string() + ": " + std::strerror(last_error),
+                             last_error);
+}
+
+Task<ClientResponse> NativeBackend::send(const PreparedRequest& r) {
+  const bool idempotent = is_idempotent(r.method);
+  for (int attempt = 0;; ++attempt) {
+    Timings timings;
+    Lease lease = co_await open_connection(r, timings);
+    timings.reused_connection = lease.reused;
+    Connection& c = *lease.connection;
+    c.parser.start(r.method == "HEAD");
+    ++c.requests;
+    auto body = std::make_unique<NativeBody>(std::move(lease), r, options_.force_close);
+    body->keepalive_ = options_.keepalive_timeout;
+    const bool reused = timings.reused_connection;
+    try {
+      write_request(c, r, options_.force_close);
+      const Deadline total = Deadline::after(r.started, r.timeout.total, TimeoutKind::total);
+      {
+        PhaseDeadline phase(total);
+        try {
+          co_await c.socket.send_all(std::as_bytes(std::span(c.out.data(), c.out.size())));
+        } catch (const CancelledError&) {
+          if (phase.expired()) phase.raise(r.url);
+          throw;
+        } catch (const OSError& e) {
+          if (reused) throw StaleConnection{std::strerror(e.code().value())};
+          throw ServerDisconnectedError("connection to " + r.url.origin() + " broke while sending the request to " +
+                                        r.url.to_string() + ": " + std::strerror(e.code().value()));
+        }
+      }
+      const auto sent = Clock::now();
+      while (!c.parser.head_complete()) {
+        try {
+          co_await body->receive(c);
+        } catch (const ServerDisconnectedError& e) {
+          if (reused && !c.parser.started()) throw StaleConnection{e.what()};
+          throw;
+        }
+      }
+      timings.first_byte = since(sent);
+    } catch (const StaleConnection& stale) {
+      if (attempt == 0 && idempotent) continue;  // once, on a fresh connection
+      throw ServerDisconnectedError("server at " + r.url.origin() + " closed the pooled connection before answering " +
+                                    r.url.to_string() + ": " + stale.why);
+    }
+    auto& head = c.parser.head();
+    body->server_keepalive_ = keepalive_hint(head.headers);
+    ClientResponse response(head.status, std::move(head.reason), std::move(head.headers), r.url, std::move(body),
+                            r.method);
+    response.timings = timings;
+    co_return response;
+  }
+}
+
+}  // namespace coring::http::detail
+
+namespace coring::http::detail {
+
+void throw_timeout(const Deadline& d, const URL& url) {
+  char limit[32] = "";
+  if (d.limit) std::snprintf(limit, sizeof limit, " (%.3f s)", d.limit->count());
+  throw TimeoutError(std::string(to_string(d.kind)) + " timeout" + limit + " expired for " + url.to_string(), d.kind);
+}
+
+}  // namespace coring::http::detail

@@ -1,0 +1,25 @@
+#pragma once
+// The default backend: HTTP/1.1 over the loop's sockets, with pooled
+// keep-alive connections.
+#include <memory>
+
+#include "coring/http/backend.hpp"
+#include "coring/http/client.hpp"
+#include "connection_pool.hpp"
+
+namespace coring::http::detail {
+
+class NativeBackend final : public Backend {
+ public:
+  explicit NativeBackend(TCPConnector options);
+  Task<ClientResponse> send(const PreparedRequest& request) override;
+  Task<> close() override;
+  [[nodiscard]] ConnectionPool& pool() noexcept { return pool_; }
+
+ private:
+  Task<Lease> open_connection(const PreparedRequest& request, Timings& timings);
+  TCPConnector options_;
+  ConnectionPool pool_;
+};
+
+}  // namespace coring::http::detail

@@ -1,0 +1,261 @@
+#include "parser.hpp"
+
+#include <llhttp.h>
+
+namespace coring::http::detail {
+
+struct ResponseParser::State {
+  llhttp_t parser{};
+  llhttp_settings_t settings{};
+};
+
+// llhttp calls these with the parser; `data` points back to our object.
+// Returning -1 stops parsing with HPE_USER; HPE_PAUSED stops after the call.
+struct ResponseParser::Callbacks {
+  static ResponseParser& self(llhttp_t* p) { return *static_cast<ResponseParser*>(p->data); }
+
+  static int on_message_begin(llhttp_t* p) {
+    auto& s = self(p);
+    s.started_ = true;
+    s.head_ = ResponseHead{};
+    s.line_size_ = 0;
+    s.in_value_ = false;
+    s.field_.clear();
+    s.value_.clear();
+    return 0;
+  }
+  static int on_status(llhttp_t* p, const char* at, std::size_t length) {
+    auto& s = self(p);
+    s.line_size_ += length;
+    if (s.line_size_ > s.limits_.max_line_size) {
+      s.fail("status line longer than " + std::to_string(s.limits_.max_line_size) + " bytes", false);
+      return -1;
+    }
+    s.head_.reason.append(at, length);
+    return 0;
+  }
+  static int on_header_field(llhttp_t* p, const char* at, std::size_t length) {
+    auto& s = self(p);
+    if (s.in_value_ && !store_header(s)) return -1;
+    s.field_.append(at, length);
+    return check_line(s, length);
+  }
+  static int on_header_value(llhttp_t* p, const char* at, std::size_t length) {
+    auto& s = self(p);
+    s.in_value_ = true;
+    s.value_.append(at, length);
+    return check_line(s, length);
+  }
+  static int check_line(ResponseParser& s, std::size_t length) {
+    s.line_size_ += length;
+    if (s.line_size_ > s.limits_.max_line_size) {
+      s.fail("header line longer than " + std::to_string(s.limits_.max_line_size) + " bytes", false);
+      return -1;
+    }
+    return 0;
+  }
+  static bool store_header(ResponseParser& s) {
+    if (s.head_.headers.size() >= s.limits_.max_headers) {
+      s.fail("more than " + std::to_string(s.limits_.max_headers) + " headers", false);
+      return false;
+    }
+    s.head_.headers.add_unchecked(std::move(s.field_), std::move(s.value_));
+    s.field_.clear();
+    s.value_.clear();
+    s.in_value_ = false;
+    s.line_size_ = 0;
+    return true;
+  }
+  static int on_headers_complete(llhttp_t* p) {
+    auto& s = self(p);
+    if (s.in_value_ && !store_header(s)) return -1;
+    if (!s.field_.empty()) {
+      s.fail("header without a value", false);
+      return -1;
+    }
+    s.head_.status = static_cast<int>(p->status_code);
+    s.head_.version_major = p->http_major;
+    s.head_.version_minor = p->http_minor;
+    if (s.head_.status == 101) {
+      s.fail("the server switched protocols (101), which this client does not support", false);
+      return -1;
+    }
+    if (s.head_.status >= 100 && s.head_.status < 200) return 0;  // interim: no body, skipped at its end
+    s.head_complete_ = true;
+    // After HEAD, and for 204 and 304, there is no body whatever the headers say.
+    if (s.head_request_) return 1;
+    return 0;
+  }
+  static int on_body(llhttp_t* p, const char* at, std::size_t length) {
+    auto& s = self(p);
+    s.body_total_ += length;
+    if (s.limits_.max_body_size != 0 && s.body_total_ > s.limits_.max_body_size) {
+      s.fail("body larger than the limit of " + std::to_string(s.limits_.max_body_size) + " bytes", true);
+      return -1;
+    }
+    s.body_.append(at, length);
+    return 0;
+  }
+  static int on_message_complete(llhttp_t* p) {
+    auto& s = self(p);
+    if (!s.head_complete_) return 0;  // the end of an interim 1xx: the real response follows
+    s.message_complete_ = true;
+    s.keep_alive_ = llhttp_should_keep_alive(p) != 0;
+    // Stop here: any byte after this response is not part of it.
+    return HPE_PAUSED;
+  }
+};
+
+ResponseParser::ResponseParser(ParserLimits limits) : state_(std::make_unique<State>()), limits_(limits) {
+  llhttp_settings_init(&state_->settings);
+  state_->settings.on_message_begin = &Callbacks::on_message_begin;
+  state_->settings.on_status = &Callbacks::on_status;
+  state_->settings.on_header_field = &Callbacks::on_header_field;
+  state_->settings.on_header_value = &Callbacks::on_header_value;
+  state_->settings.on_headers_complete = &Callbacks::on_headers_complete;
+  state_->settings.on_body = &Callbacks::on_body;
+  state_->settings.on_message_complete = &Callbacks::on_message_complete;
+  start(false);
+}
+
+ResponseParser::~ResponseParser() = default;
+
+void ResponseParser::start(bool head_request) {
+  llhttp_init(&state_->parser, HTTP_RESPONSE, &state_->settings);
+  state_->parser.data = this;
+  head_request_ = head_request;
+  started_ = head_complete_ = message_complete_ = keep_alive_ = error_in_body_ = false;
+  body_.clear();
+  body_total_ = 0;
+  error_.clear();
+  head_ = ResponseHead{};
+}
+
+void ResponseParser::fail(std::string why, bool in_body) {
+  if (error_.empty()) {
+    error_ = std::move(why);
+    error_in_body_ = in_body;
+  }
+}
+
+std::size_t ResponseParser::feed(std::string_view data) {
+  if (failed() || message_complete_ || data.empty()) return 0;
+  llhttp_t* p = &state_->parser;
+  const llhttp_errno_t rc = llhttp_execute(p, data.data(), data.size());
+  if (rc == HPE_OK) return data.size();
+  if (rc == HPE_PAUSED) {
+    const char* stop = llhttp_get_error_pos(p);
+    return static_cast<std::size_t>(stop - data.data());
+  }
+  if (error_.empty()) {
+    fail(std::string(llhttp_errno_name(rc)) + ": " + llhttp_get_error_reason(p), head_complete_);
+  }
+  return 0;
+}
+
+void ResponseParser::finish() {
+  if (failed() || message_complete_) return;
+  llhttp_t* p = &state_->parser;
+  const llhttp_errno_t rc = llhttp_finish(p);
+  if (message_complete_) return;
+  if (!started_) {
+    fail("the server closed the connection without sending a response", false);
+  } else if (!head_complete_) {
+    fail("the server closed the connection in the middle of the response head", false);
+  } else if (rc != HPE_OK && rc != HPE_PAUSED) {
+    fail("the server closed the connection before the end of the body (after " + std::to_string(body_total_) +
+             " body bytes)",
+         true);
+  } else {
+    fail("the server closed the connection before the end of the body", true);
+  }
+}
+
+}  // namespace coring::http::detail
+
+namespace coring::http::detail {
+
+struct RequestParser::State {
+  llhttp_t parser{};
+  llhttp_settings_t settings{};
+};
+
+struct RequestParser::Callbacks {
+  static RequestParser& self(llhttp_t* p) { return *static_cast<RequestParser*>(p->data); }
+  static int on_url(llhttp_t* p, const char* at, std::size_t length) {
+    auto& s = self(p);
+    s.head_.target.append(at, length);
+    return s.head_.target.size() > s.limits_.max_line_size ? -1 : 0;
+  }
+  static int on_header_field(llhttp_t* p, const char* at, std::size_t length) {
+    auto& s = self(p);
+    if (s.in_value_) store(s);
+    s.field_.append(at, length);
+    return 0;
+  }
+  static int on_header_value(llhttp_t* p, const char* at, std::size_t length) {
+    auto& s = self(p);
+    s.in_value_ = true;
+    s.value_.append(at, length);
+    return 0;
+  }
+  static void store(RequestParser& s) {
+    s.head_.headers.add_unchecked(std::move(s.field_), std::move(s.value_));
+    s.field_.clear();
+    s.value_.clear();
+    s.in_value_ = false;
+  }
+  static int on_headers_complete(llhttp_t* p) {
+    auto& s = self(p);
+    if (s.in_value_) store(s);
+    s.head_.method = llhttp_method_name(static_cast<llhttp_method_t>(p->method));
+    s.head_.version_minor = p->http_minor;
+    return s.head_.headers.size() > s.limits_.max_headers ? -1 : 0;
+  }
+  static int on_body(llhttp_t* p, const char* at, std::size_t length) {
+    self(p).body_.append(at, length);
+    return 0;
+  }
+  static int on_message_complete(llhttp_t* p) {
+    auto& s = self(p);
+    s.message_complete_ = true;
+    s.keep_alive_ = llhttp_should_keep_alive(p) != 0;
+    return HPE_PAUSED;
+  }
+};
+
+RequestParser::RequestParser(ParserLimits limits) : state_(std::make_unique<State>()), limits_(limits) {
+  llhttp_settings_init(&state_->settings);
+  state_->settings.on_url = &Callbacks::on_url;
+  state_->settings.on_header_field = &Callbacks::on_header_field;
+  state_->settings.on_header_value = &Callbacks::on_header_value;
+  state_->settings.on_headers_complete = &Callbacks::on_headers_complete;
+  state_->settings.on_body = &Callbacks::on_body;
+  state_->settings.on_message_complete = &Callbacks::on_message_complete;
+  start();
+}
+
+RequestParser::~RequestParser() = default;
+
+void RequestParser::start() {
+  llhttp_init(&state_->parser, HTTP_REQUEST, &state_->settings);
+  state_->parser.data = this;
+  head_ = RequestHead{};
+  body_.clear();
+  field_.clear();
+  value_.clear();
+  in_value_ = message_complete_ = keep_alive_ = false;
+  error_.clear();
+}
+
+std::size_t RequestParser::feed(std::string_view data) {
+  if (failed() || message_complete_ || data.empty()) return 0;
+  llhttp_t* p = &state_->parser;
+  const llhttp_errno_t rc = llhttp_execute(p, data.data(), data.size());
+  if (rc == HPE_OK) return data.size();
+  if (rc == HPE_PAUSED) return static_cast<std::size_t>(llhttp_get_error_pos(p) - data.data());
+  error_ = std::string(llhttp_errno_name(rc)) + ": " + llhttp_get_error_reason(p);
+  return 0;
+}
+
+}  // namespace coring::http::detail

@@ -1,0 +1,125 @@
+#pragma once
+// HTTP/1.1 parsers: bytes in, a message head and body bytes out, no I/O
+// (llhttp's own shape). parser.cpp is the one file that includes llhttp.
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "coring/http/headers.hpp"
+
+namespace coring::http::detail {
+
+struct ResponseHead {
+  int status = 0;
+  std::string reason;
+  int version_major = 1;
+  int version_minor = 1;
+  Headers headers;
+};
+
+struct ParserLimits {
+  std::size_t max_line_size = 8190;   // status line, and each header line (aiohttp's limit)
+  std::size_t max_headers = 128;      // aiohttp's limit
+  std::size_t max_body_size = 0;      // 0: no limit
+};
+
+class ResponseParser {
+ public:
+  explicit ResponseParser(ParserLimits limits = {});
+  ~ResponseParser();
+  ResponseParser(const ResponseParser&) = delete;
+  ResponseParser& operator=(const ResponseParser&) = delete;
+
+  /// Prepares for the response to a new request. After a HEAD request the
+  /// response has no body, whatever its headers say.
+  void start(bool head_request);
+
+  /// Parses `data`. Interim 1xx responses are skipped. Body bytes are
+  /// appended to body(). Stops at the end of the message; returns the bytes
+  /// used. Bytes beyond the message are left alone: a server that sends them
+  /// has broken the connection for reuse.
+  std::size_t feed(std::string_view data);
+  /// The peer closed the connection: completes a body delimited by close,
+  /// or records the truncation.
+  void finish();
+
+  [[nodiscard]] bool head_complete() const noexcept { return head_complete_; }
+  [[nodiscard]] bool message_complete() const noexcept { return message_complete_; }
+  [[nodiscard]] bool failed() const noexcept { return !error_.empty(); }
+  /// Why parsing failed, and whether the body (not the head) was at fault.
+  [[nodiscard]] const std::string& error() const noexcept { return error_; }
+  [[nodiscard]] bool error_in_body() const noexcept { return error_in_body_; }
+  /// True once some byte of a response has been seen.
+  [[nodiscard]] bool started() const noexcept { return started_; }
+  /// The connection may carry another request after this response.
+  [[nodiscard]] bool keep_alive() const noexcept { return keep_alive_; }
+
+  ResponseHead& head() noexcept { return head_; }
+  /// Body bytes parsed and not yet taken by the reader.
+  std::string& body() noexcept { return body_; }
+  [[nodiscard]] std::uint64_t body_bytes_total() const noexcept { return body_total_; }
+
+ private:
+  struct Callbacks;
+  struct State;
+  void fail(std::string why, bool in_body);
+
+  std::unique_ptr<State> state_;
+  ParserLimits limits_;
+  ResponseHead head_;
+  std::string body_;
+  std::string field_, value_;  // the header being read
+  bool in_value_ = false;
+  bool head_request_ = false;
+  bool started_ = false;
+  bool head_complete_ = false;
+  bool message_complete_ = false;
+  bool keep_alive_ = false;
+  bool error_in_body_ = false;
+  std::size_t line_size_ = 0;
+  std::uint64_t body_total_ = 0;
+  std::string error_;
+};
+
+struct RequestHead {
+  std::string method;
+  std::string target;
+  int version_minor = 1;
+  Headers headers;
+};
+
+/// The server's side: parses requests (pipelined ones one at a time).
+class RequestParser {
+ public:
+  explicit RequestParser(ParserLimits limits = {});
+  ~RequestParser();
+  RequestParser(const RequestParser&) = delete;
+  RequestParser& operator=(const RequestParser&) = delete;
+
+  /// Prepares for the next request on the connection.
+  void start();
+  /// Parses `data`; stops at the end of one request. Returns the bytes used.
+  std::size_t feed(std::string_view data);
+  [[nodiscard]] bool message_complete() const noexcept { return message_complete_; }
+  [[nodiscard]] bool failed() const noexcept { return !error_.empty(); }
+  [[nodiscard]] const std::string& error() const noexcept { return error_; }
+  [[nodiscard]] bool keep_alive() const noexcept { return keep_alive_; }
+  RequestHead& head() noexcept { return head_; }
+  std::string& body() noexcept { return body_; }
+
+ private:
+  struct Callbacks;
+  struct State;
+  std::unique_ptr<State> state_;
+  ParserLimits limits_;
+  RequestHead head_;
+  std::string body_, field_, value_;
+  bool in_value_ = false;
+  bool message_complete_ = false;
+  bool keep_alive_ = false;
+  std::string error_;
+};
+
+}  // namespace coring::http::detail

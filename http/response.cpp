@@ -1,0 +1,107 @@
+#include "coring/http/response.hpp"
+
+#include "coring/http/errors.hpp"
+
+namespace coring::http {
+
+ClientResponse::ClientResponse(int status, std::string reason, Headers headers, URL url,
+                               std::unique_ptr<BodySource> body, std::string method)
+    : status_(status),
+      reason_(std::move(reason)),
+      headers_(std::move(headers)),
+      url_(std::move(url)),
+      method_(std::move(method)),
+      body_(std::move(body)) {
+  if (!body_) ended_ = true;
+}
+
+// `content` is not moved: it is rebuilt to point at this object.
+ClientResponse::ClientResponse(ClientResponse&& other) noexcept
+    : timings(other.timings),
+      status_(other.status_),
+      reason_(std::move(other.reason_)),
+      headers_(std::move(other.headers_)),
+      url_(std::move(other.url_)),
+      method_(std::move(other.method_)),
+      body_(std::move(other.body_)),
+      pending_(std::move(other.pending_)),
+      whole_(std::move(other.whole_)),
+      ended_(other.ended_),
+      read_whole_(other.read_whole_),
+      history_(std::move(other.history_)) {}
+
+ClientResponse& ClientResponse::operator=(ClientResponse&& other) noexcept {
+  if (this != &other) {
+    timings = other.timings;
+    status_ = other.status_;
+    reason_ = std::move(other.reason_);
+    headers_ = std::move(other.headers_);
+    url_ = std::move(other.url_);
+    method_ = std::move(other.method_);
+    body_ = std::move(other.body_);
+    pending_ = std::move(other.pending_);
+    whole_ = std::move(other.whole_);
+    ended_ = other.ended_;
+    read_whole_ = other.read_whole_;
+    history_ = std::move(other.history_);
+  }
+  return *this;
+}
+
+// Dropping the body source unread closes its connection (see BodySource).
+ClientResponse::~ClientResponse() = default;
+
+void ClientResponse::release() noexcept {
+  body_.reset();
+  ended_ = true;
+}
+
+Task<bool> ClientResponse::fill() {
+  if (ended_) co_return false;
+  const bool more = co_await body_->read_more(pending_);
+  if (!more) {
+    ended_ = true;
+    body_.reset();  // its connection is back in the pool by now
+  }
+  co_return more || !pending_.empty();
+}
+
+Task<std::string> ClientResponse::read() {
+  if (read_whole_) co_return whole_;
+  const auto started = std::chrono::steady_clock::now();
+  while (co_await fill()) {
+  }
+  whole_ = std::move(pending_);
+  pending_.clear();
+  read_whole_ = true;
+  timings.body += std::chrono::duration_cast<Timings::Duration>(std::chrono::steady_clock::now() - started);
+  co_return whole_;
+}
+
+void ClientResponse::raise_for_status() const {
+  if (status_ >= 400)
+    throw ClientResponseError(std::to_string(status_) + " " + reason_ + " for " + url_.to_string(), status_);
+}
+
+Task<std::string> ContentStream::read(std::size_t n) {
+  ClientResponse& r = *response_;
+  while (r.pending_.size() < n && !r.ended_) {
+    if (!co_await r.fill()) break;
+  }
+  const std::size_t take = std::min(n, r.pending_.size());
+  std::string out = r.pending_.substr(0, take);
+  r.pending_.erase(0, take);
+  co_return out;
+}
+
+Task<std::string> ContentStream::read_chunk() {
+  ClientResponse& r = *response_;
+  if (r.pending_.empty() && !r.ended_) co_await r.fill();
+  std::string out = std::move(r.pending_);
+  r.pending_.clear();
+  co_return out;
+}
+
+bool ContentStream::at_eof() const noexcept { return response_->ended_ && response_->pending_.empty(); }
+
+}  // namespace coring::http

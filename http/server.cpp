@@ -1,0 +1,167 @@
+#include "coring/http/server.hpp"
+
+#include <cstdio>
+
+#include "coring/async_with.hpp"
+#include "coring/errors.hpp"
+#include "coring/task_group.hpp"
+#include "parser.hpp"
+
+namespace coring::http {
+
+namespace {
+
+const char* reason_phrase(int status) {
+  switch (status) {
+    case 100: return "Continue";
+    case 200: return "OK";
+    case 201: return "Created";
+    case 204: return "No Content";
+    case 301: return "Moved Permanently";
+    case 302: return "Found";
+    case 303: return "See Other";
+    case 304: return "Not Modified";
+    case 307: return "Temporary Redirect";
+    case 308: return "Permanent Redirect";
+    case 400: return "Bad Request";
+    case 401: return "Unauthorized";
+    case 403: return "Forbidden";
+    case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
+    case 500: return "Internal Server Error";
+    case 502: return "Bad Gateway";
+    case 503: return "Service Unavailable";
+    default: return "Status";
+  }
+}
+
+std::span<const std::byte> as_bytes(std::string_view s) { return std::as_bytes(std::span(s.data(), s.size())); }
+
+}  // namespace
+
+Task<> ServerExchange::respond(int status, std::string_view body, const Headers& headers) {
+  responded_ = true;
+  out_.clear();
+  out_ += "HTTP/1.1 ";
+  out_ += std::to_string(status);
+  out_ += ' ';
+  out_ += reason_phrase(status);
+  out_ += "\r\n";
+  for (const auto& [name, value] : headers) {
+    out_ += name;
+    out_ += ": ";
+    out_ += value;
+    out_ += "\r\n";
+  }
+  const bool no_body = status == 204 || status == 304 || (status >= 100 && status < 200);
+  if (!no_body) {
+    out_ += "Content-Length: ";
+    out_ += std::to_string(body.size());
+    out_ += "\r\n";
+  }
+  if (close_) out_ += "Connection: close\r\n";
+  out_ += "\r\n";
+  if (request_.method != "HEAD" && !no_body) out_ += body;
+  co_await socket_.send_all(as_bytes(out_));
+}
+
+Task<> ServerExchange::write_raw(std::string_view bytes) {
+  responded_ = true;
+  co_await socket_.send_all(as_bytes(bytes));
+}
+
+struct Server::State {
+  Listener listener;
+  Handler handler;
+  std::size_t requests = 0;
+  std::size_t connections = 0;
+};
+
+Server::Server(const SocketAddress& address, Handler handler) : state_(std::make_unique<State>()) {
+  state_->listener = Listener::bind(address);
+  state_->handler = std::move(handler);
+}
+
+Server::Server(Server&&) noexcept = default;
+Server::~Server() = default;
+
+SocketAddress Server::address() const { return state_->listener.local_address(); }
+std::string Server::base_url() const { return "http://" + address().to_string(); }
+std::size_t Server::requests_served() const noexcept { return state_->requests; }
+std::size_t Server::connections_accepted() const noexcept { return state_->connections; }
+
+namespace {
+
+/// Serves one connection until the client closes it, asks to, or breaks it.
+/// Never throws but CancelledError: one bad client must not stop the server.
+Task<> serve_connection(Socket socket, Server::Handler& handler, std::size_t& requests) {
+  detail::RequestParser parser;
+  std::string pending;
+  auto buffer = std::make_unique<char[]>(16384);
+  std::exception_ptr cancelled;
+  try {
+    for (bool open = true; open;) {
+      parser.start();
+      while (!parser.message_complete() && !parser.failed()) {
+        if (!pending.empty()) {
+          const std::size_t used = parser.feed(pending);
+          pending.erase(0, used);
+          continue;
+        }
+        const std::size_t n = co_await socket.recv(std::span(reinterpret_cast<std::byte*>(buffer.get()), 16384));
+        if (n == 0) {
+          open = false;
+          break;
+        }
+        const std::string_view data(buffer.get(), n);
+        const std::size_t used = parser.feed(data);
+        if (used < n && !parser.failed()) pending.assign(data.substr(used));
+      }
+      if (!open) break;
+      if (parser.failed()) {
+        ServerExchange bad(socket, {});
+        bad.close_connection();
+        co_await bad.respond(400, "bad request: " + parser.error() + "\n");
+        break;
+      }
+      auto& head = parser.head();
+      ServerRequest request;
+      request.method = head.method;
+      request.target = head.target;
+      const auto question = head.target.find('?');
+      request.path = head.target.substr(0, question);
+      if (question != std::string::npos) request.query = head.target.substr(question + 1);
+      request.headers = std::move(head.headers);
+      request.body = std::move(parser.body());
+      ++requests;
+      ServerExchange exchange(socket, std::move(request));
+      if (!parser.keep_alive()) exchange.close_connection();
+      co_await handler(exchange);
+      if (!exchange.responded()) co_await exchange.respond(500, "the handler did not respond\n");
+      if (exchange.closing()) break;
+    }
+  } catch (const CancelledError&) {
+    cancelled = std::current_exception();
+  } catch (const std::exception& e) {
+    // A client that went away mid-exchange (EPIPE, ECONNRESET): its problem.
+  }
+  co_await socket.close();
+  if (cancelled) std::rethrow_exception(cancelled);
+}
+
+}  // namespace
+
+Task<> Server::serve() {
+  State& s = *state_;
+  co_await async_with(TaskGroup{}, [&s](TaskGroup& group) -> Task<> {
+    for (;;) {
+      Socket socket = co_await s.listener.accept();
+      ++s.connections;
+      group.create_task(serve_connection(std::move(socket), s.handler, s.requests));
+    }
+  });
+}
+
+Task<> Server::close() { co_await state_->listener.close(); }
+
+}  // namespace coring::http

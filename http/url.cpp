@@ -1,0 +1,244 @@
+#include "coring/http/url.hpp"
+
+#include <arpa/inet.h>
+
+#include "coring/http/errors.hpp"
+
+namespace coring::http {
+
+namespace {
+
+[[noreturn]] void invalid(std::string_view text, const std::string& why) {
+  throw InvalidURL("invalid URL \"" + std::string(text) + "\": " + why);
+}
+
+std::string to_lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out)
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c + ('a' - 'A'));
+  return out;
+}
+
+bool is_unreserved(unsigned char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '.' ||
+         c == '_' || c == '~';
+}
+
+/// Characters allowed raw in a path or query as we send it; anything else
+/// (space, controls, non-ASCII) is percent-encoded.
+bool allowed_in_target(unsigned char c) {
+  return is_unreserved(c) || c == '%' || c == '/' || c == '?' || c == ':' || c == '@' || c == '!' || c == '$' ||
+         c == '&' || c == '\'' || c == '(' || c == ')' || c == '*' || c == '+' || c == ',' || c == ';' || c == '=';
+}
+
+std::string encode_target_part(std::string_view text) {
+  static const char hex[] = "0123456789ABCDEF";
+  std::string out;
+  out.reserve(text.size());
+  for (unsigned char c : text) {
+    if (allowed_in_target(c)) {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += hex[c >> 4];
+      out += hex[c & 15];
+    }
+  }
+  return out;
+}
+
+/// Removes "." and ".." segments (RFC 3986 section 5.2.4).
+std::string remove_dot_segments(std::string_view path) {
+  std::vector<std::string_view> segments;
+  std::size_t start = 1;
+  while (start <= path.size()) {
+    std::size_t slash = path.find('/', start);
+    if (slash == std::string_view::npos) slash = path.size();
+    std::string_view segment = path.substr(start, slash - start);
+    if (segment == "..") {
+      if (!segments.empty()) segments.pop_back();
+      if (slash == path.size()) segments.emplace_back();
+    } else if (segment == ".") {
+      if (slash == path.size()) segments.emplace_back();
+    } else {
+      segments.push_back(segment);
+    }
+    start = slash + 1;
+  }
+  std::string out;
+  for (auto s : segments) {
+    out += '/';
+    out += s;
+  }
+  return out.empty() ? "/" : out;
+}
+
+}  // namespace
+
+URL URL::parse(std::string_view text) {
+  if (text.empty()) invalid(text, "it is empty");
+  for (unsigned char c : text)
+    if (c < 0x20 || c == 0x7f) invalid(text, "it contains a control character");
+  const auto colon = text.find("://");
+  if (colon == std::string_view::npos) invalid(text, "no scheme (expected http:// or https://)");
+  URL url;
+  url.scheme_ = to_lower(text.substr(0, colon));
+  if (url.scheme_ == "http") {
+    url.port_ = 80;
+  } else if (url.scheme_ == "https") {
+    url.port_ = 443;
+  } else {
+    invalid(text, "unsupported scheme \"" + url.scheme_ + "\" (expected http or https)");
+  }
+  std::string_view rest = text.substr(colon + 3);
+  const auto fragment = rest.find('#');
+  if (fragment != std::string_view::npos) rest = rest.substr(0, fragment);
+  const auto authority_end = rest.find_first_of("/?");
+  std::string_view authority = rest.substr(0, authority_end);
+  std::string_view path_and_query = authority_end == std::string_view::npos ? "" : rest.substr(authority_end);
+  if (authority.find('@') != std::string_view::npos) invalid(text, "credentials in the URL are not supported");
+  if (authority.empty()) invalid(text, "no host");
+
+  std::string_view host = authority;
+  std::string_view port;
+  if (authority.front() == '[') {
+    const auto close = authority.find(']');
+    if (close == std::string_view::npos) invalid(text, "unclosed '[' in the host");
+    host = authority.substr(1, close - 1);
+    std::string literal(host);
+    in6_addr address{};
+    if (inet_pton(AF_INET6, literal.c_str(), &address) != 1) invalid(text, "bad IPv6 address");
+    std::string_view after = authority.substr(close + 1);
+    if (!after.empty()) {
+      if (after.front() != ':') invalid(text, "unexpected text after the IPv6 address");
+      port = after.substr(1);
+    }
+  } else {
+    const auto port_colon = authority.rfind(':');
+    if (port_colon != std::string_view::npos) {
+      host = authority.substr(0, port_colon);
+      port = authority.substr(port_colon + 1);
+    }
+    if (host.empty()) invalid(text, "no host");
+    for (char c : host)
+      if (!(is_unreserved(static_cast<unsigned char>(c)))) invalid(text, "bad character in the host");
+  }
+  url.host_ = to_lower(host);
+  if (authority_end != std::string_view::npos || !port.empty() || authority.back() == ':') {
+    if (authority.back() == ':' && port.empty()) {
+      // "http://host:/" means the default port (RFC 3986 allows an empty port).
+    } else if (!port.empty()) {
+      if (port.size() > 5) invalid(text, "port out of range");
+      unsigned value = 0;
+      for (char c : port) {
+        if (c < '0' || c > '9') invalid(text, "the port is not a number");
+        value = value * 10 + static_cast<unsigned>(c - '0');
+      }
+      if (value == 0 || value > 65535) invalid(text, "port out of range");
+      url.port_ = static_cast<std::uint16_t>(value);
+    }
+  }
+  const auto question = path_and_query.find('?');
+  std::string_view path = path_and_query.substr(0, question);
+  if (question != std::string_view::npos) url.query_ = encode_target_part(path_and_query.substr(question + 1));
+  url.path_ = path.empty() ? "/" : remove_dot_segments(encode_target_part(path));
+  return url;
+}
+
+bool URL::is_default_port() const noexcept { return port_ == (is_https() ? 443 : 80); }
+
+std::string URL::target() const { return query_.empty() ? path_ : path_ + "?" + query_; }
+
+std::string URL::host_header() const {
+  std::string h = host_.find(':') != std::string::npos ? "[" + host_ + "]" : host_;
+  if (!is_default_port()) {
+    h += ':';
+    h += std::to_string(port_);
+  }
+  return h;
+}
+
+std::string URL::origin() const {
+  std::string o = scheme_;
+  o += "://";
+  o += host_.find(':') != std::string::npos ? "[" + host_ + "]" : host_;
+  o += ':';
+  o += std::to_string(port_);
+  return o;
+}
+
+std::string URL::to_string() const { return scheme_ + "://" + host_header() + target(); }
+
+URL URL::with_query(const QueryParams& params) const {
+  if (params.empty()) return *this;
+  URL url = *this;
+  if (!url.query_.empty()) url.query_ += '&';
+  url.query_ += encode_form(params);
+  return url;
+}
+
+URL URL::join(std::string_view reference) const {
+  if (reference.find("://") != std::string_view::npos) return parse(reference);
+  if (reference.starts_with("//")) return parse(scheme_ + ":" + std::string(reference));
+  URL url = *this;
+  const auto fragment = reference.find('#');
+  if (fragment != std::string_view::npos) reference = reference.substr(0, fragment);
+  if (reference.empty()) return url;
+  const auto question = reference.find('?');
+  std::string_view path = reference.substr(0, question);
+  url.query_ = question == std::string_view::npos ? "" : encode_target_part(reference.substr(question + 1));
+  if (path.empty()) {
+    if (question == std::string_view::npos) url.query_ = query_;
+    return url;
+  }
+  std::string merged;
+  if (path.front() == '/') {
+    merged = std::string(path);
+  } else {
+    merged = path_.substr(0, path_.rfind('/') + 1) + std::string(path);
+  }
+  url.path_ = remove_dot_segments(encode_target_part(merged));
+  return url;
+}
+
+std::string form_urlencode(std::string_view text) {
+  static const char hex[] = "0123456789ABCDEF";
+  std::string out;
+  out.reserve(text.size());
+  for (unsigned char c : text) {
+    if (is_unreserved(c)) {
+      out += static_cast<char>(c);
+    } else if (c == ' ') {
+      out += '+';
+    } else {
+      out += '%';
+      out += hex[c >> 4];
+      out += hex[c & 15];
+    }
+  }
+  return out;
+}
+
+std::string encode_form(const QueryParams& fields) {
+  std::string out;
+  for (const auto& [name, value] : fields) {
+    if (!out.empty()) out += '&';
+    out += form_urlencode(name);
+    out += '=';
+    out += form_urlencode(value);
+  }
+  return out;
+}
+
+const char* to_string(TimeoutKind kind) noexcept {
+  switch (kind) {
+    case TimeoutKind::total: return "total";
+    case TimeoutKind::connect: return "connect";
+    case TimeoutKind::sock_connect: return "sock_connect";
+    case TimeoutKind::sock_read: return "sock_read";
+    case TimeoutKind::pool: return "pool";
+  }
+  return "unknown";
+}
+
+}  // namespace coring::http

@@ -1,0 +1,45 @@
+#pragma once
+// The seam between ClientSession and the transport. The session does what
+// is the same for every transport (URLs, default headers, redirects,
+// cookies, timeouts' bookkeeping); a backend sends one request and returns
+// its response. coring ships the native backend (HTTP/1.1 over io_uring
+// sockets, pooled) and MockBackend for tests; TLS and HTTP/2 plug in here.
+#include <chrono>
+#include <optional>
+#include <string>
+
+#include "coring/http/headers.hpp"
+#include "coring/http/response.hpp"
+#include "coring/http/timeout.hpp"
+#include "coring/http/url.hpp"
+#include "coring/task.hpp"
+
+namespace coring::http {
+
+/// One request, ready to go: the session has resolved the URL and merged
+/// the headers (Host, Content-Length and the like are the backend's to add).
+struct PreparedRequest {
+  std::string method;
+  URL url;
+  Headers headers;
+  std::string body;
+  ClientTimeout timeout;
+  /// When the request started (for `total`): deadlines count from here.
+  std::chrono::steady_clock::time_point started;
+  /// Responses larger than this are a ClientPayloadError (0: no limit).
+  std::size_t max_body_size = 0;
+};
+
+class Backend {
+ public:
+  virtual ~Backend() = default;
+  /// Sends `request` and returns its response once the head has arrived.
+  /// Errors: ClientConnectorError, ServerDisconnectedError,
+  /// InvalidResponseError, http::TimeoutError.
+  virtual Task<ClientResponse> send(const PreparedRequest& request) = 0;
+  /// Closes what the backend holds (pooled connections). Called once by
+  /// ClientSession::close().
+  virtual Task<> close() = 0;
+};
+
+}  // namespace coring::http

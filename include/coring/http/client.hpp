@@ -1,0 +1,98 @@
+#pragma once
+// coring::http::ClientSession: aiohttp's ClientSession for C++.
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "coring/http/backend.hpp"
+#include "coring/http/errors.hpp"
+#include "coring/http/headers.hpp"
+#include "coring/http/response.hpp"
+#include "coring/http/timeout.hpp"
+#include "coring/http/url.hpp"
+#include "coring/task.hpp"
+
+namespace coring::http {
+
+/// The native connector's options (aiohttp.TCPConnector), with its defaults.
+struct TCPConnector {
+  /// Connections in use at once, over all hosts; 0 for no limit. A request
+  /// that finds none free waits, in FIFO order; the wait counts against its
+  /// `pool`, `connect` and `total` timeouts.
+  std::size_t limit = 100;
+  /// Connections in use at once to one host (scheme, host, port); 0: none.
+  std::size_t limit_per_host = 0;
+  /// Idle pooled connections are closed after this long, or before the
+  /// server's own `Keep-Alive: timeout=N` runs out, whichever is sooner.
+  Seconds keepalive_timeout = Seconds(15);
+  /// Never reuse a connection: one per request.
+  bool force_close = false;
+};
+
+struct SessionOptions {
+  /// Relative URLs given to requests are resolved against it.
+  std::optional<std::string> base_url;
+  /// Sent with every request (a request's own headers of the same name win).
+  Headers headers;
+  ClientTimeout timeout;
+  TCPConnector connector;
+  /// Responses whose body exceeds this are a ClientPayloadError (0: no limit).
+  std::size_t max_body_size = 0;
+};
+
+struct RequestOptions {
+  /// Appended to the URL's query, percent-encoded.
+  QueryParams params;
+  Headers headers;
+  /// The request body, sent as is (Content-Length is set).
+  std::optional<std::string> body;
+  /// Form fields: sent as application/x-www-form-urlencoded.
+  std::optional<QueryParams> form;
+  /// JSON text: sent with Content-Type application/json.
+  std::optional<std::string> json;
+  /// Replaces the session's timeouts for this request.
+  std::optional<ClientTimeout> timeout;
+};
+
+/// One per application, like a browser window: a pool of keep-alive
+/// connections, default headers and timeouts. Open and close it with
+/// async_with, which always awaits its close():
+///
+///     co_await coring::async_with(ClientSession(), [&](ClientSession& s) -> Task<> {
+///       auto response = co_await s.get("http://127.0.0.1:8080/");
+///       std::string body = co_await response.text();
+///     });
+///
+/// A ClientSession lives on one loop and must be used from its thread.
+/// Responses must not outlive it.
+class ClientSession {
+ public:
+  explicit ClientSession(SessionOptions options = {});
+  /// With a backend of your own (e.g. MockBackend in tests).
+  ClientSession(SessionOptions options, std::unique_ptr<Backend> backend);
+  ClientSession(ClientSession&&) noexcept;
+  ClientSession& operator=(ClientSession&&) = delete;
+  ~ClientSession();  ///< reports a session never closed
+
+  Task<ClientResponse> request(std::string method, std::string_view url, RequestOptions options = {});
+  Task<ClientResponse> get(std::string_view url, RequestOptions options = {});
+  Task<ClientResponse> post(std::string_view url, RequestOptions options = {});
+  Task<ClientResponse> put(std::string_view url, RequestOptions options = {});
+  Task<ClientResponse> patch(std::string_view url, RequestOptions options = {});
+  Task<ClientResponse> delete_(std::string_view url, RequestOptions options = {});
+  Task<ClientResponse> head(std::string_view url, RequestOptions options = {});
+  Task<ClientResponse> options(std::string_view url, RequestOptions options = {});
+
+  /// Closes every pooled connection. Requests after this are refused.
+  Task<> close();
+  [[nodiscard]] bool closed() const noexcept;
+  [[nodiscard]] const SessionOptions& settings() const noexcept;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace coring::http

@@ -1,0 +1,113 @@
+#pragma once
+// coring::http::ClientResponse: a response head, and its body to read.
+#include <chrono>
+#include <cstddef>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "coring/http/headers.hpp"
+#include "coring/http/url.hpp"
+#include "coring/task.hpp"
+
+namespace coring::http {
+
+/// Where a response's body comes from: a pooled connection (the native
+/// backend), canned bytes (the mock backend). Backends implement it.
+class BodySource {
+ public:
+  virtual ~BodySource() = default;
+  /// Appends the next body bytes to `out`; false once the body has ended
+  /// (then the source has let go of its connection). Throws ClientPayloadError,
+  /// ServerDisconnectedError or http::TimeoutError.
+  virtual Task<bool> read_more(std::string& out) = 0;
+};
+
+/// How long each phase of a request took (zero for phases it skipped: a
+/// reused connection has no connect time).
+struct Timings {
+  using Duration = std::chrono::nanoseconds;
+  Duration pool_wait{};     // waiting for a free connection
+  Duration dns{};           // resolving the host name
+  Duration connect{};       // TCP connect
+  Duration tls{};           // TLS handshake
+  Duration first_byte{};    // request sent to first response byte
+  Duration body{};          // reading the body
+  bool reused_connection = false;
+};
+
+class ClientResponse;
+
+/// The body as a stream (aiohttp's `response.content`): read it in pieces
+/// without holding all of it.
+class ContentStream {
+ public:
+  /// Up to `n` bytes; an empty string at the end of the body.
+  Task<std::string> read(std::size_t n);
+  /// Whatever body bytes come next (one network read's worth); empty at the end.
+  Task<std::string> read_chunk();
+  [[nodiscard]] bool at_eof() const noexcept;
+
+ private:
+  friend class ClientResponse;
+  explicit ContentStream(ClientResponse& r) noexcept : response_(&r) {}
+  ClientResponse* response_;
+};
+
+/// A response, returned once its head has arrived. Read the body with read()
+/// or text() (whole) or through `content` (in pieces). The connection goes
+/// back to the pool only when the body has been read to its end and the
+/// server allows keep-alive; a response dropped before that closes its
+/// connection (on every path: exception, cancellation, early return).
+class ClientResponse {
+ public:
+  ClientResponse(int status, std::string reason, Headers headers, URL url, std::unique_ptr<BodySource> body,
+                 std::string method);
+  ClientResponse(ClientResponse&& other) noexcept;
+  ClientResponse& operator=(ClientResponse&& other) noexcept;
+  ~ClientResponse();
+
+  [[nodiscard]] int status() const noexcept { return status_; }
+  [[nodiscard]] const std::string& reason() const noexcept { return reason_; }
+  [[nodiscard]] const Headers& headers() const noexcept { return headers_; }
+  /// The URL that answered (after redirects).
+  [[nodiscard]] const URL& url() const noexcept { return url_; }
+  [[nodiscard]] const std::string& method() const noexcept { return method_; }
+  /// The responses that redirected here, oldest first (their bodies released).
+  [[nodiscard]] const std::vector<ClientResponse>& history() const noexcept { return history_; }
+  [[nodiscard]] bool ok() const noexcept { return status_ < 400; }
+  Timings timings;
+
+  /// The whole body (kept: a second call returns it again).
+  Task<std::string> read();
+  /// The body as text. (No charset conversion: bytes as sent.)
+  Task<std::string> text() { return read(); }
+  /// ClientResponseError naming the URL, status and reason if status >= 400.
+  void raise_for_status() const;
+  /// Lets go of the connection now: back to the pool if the body was read
+  /// to its end, closed otherwise.
+  void release() noexcept;
+
+  ContentStream content{*this};
+
+  // For the session (redirects) and backends.
+  void set_history(std::vector<ClientResponse> history) { history_ = std::move(history); }
+
+ private:
+  friend class ContentStream;
+  Task<bool> fill();  // reads more body into pending_; false at the end
+
+  int status_;
+  std::string reason_;
+  Headers headers_;
+  URL url_;
+  std::string method_;
+  std::unique_ptr<BodySource> body_;
+  std::string pending_;      // body bytes read from the source, not yet consumed
+  std::string whole_;        // the body, once read() has read it
+  bool ended_ = false;
+  bool read_whole_ = false;
+  std::vector<ClientResponse> history_;
+};
+
+}  // namespace coring::http

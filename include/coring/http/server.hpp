@@ -1,0 +1,102 @@
+#pragma once
+// coring::http::Server: a small HTTP/1.1 server on the loop, with keep-alive.
+// It is the target of the integration tests and of coring-bench's embedded
+// mode; builtin_routes() is the set of routes they use.
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "coring/http/headers.hpp"
+#include "coring/net.hpp"
+#include "coring/task.hpp"
+
+namespace coring::http {
+
+struct ServerRequest {
+  std::string method;
+  std::string target;  // as sent: path and query
+  std::string path;
+  std::string query;
+  Headers headers;
+  std::string body;
+};
+
+/// One request being answered. A handler answers with respond(), or writes
+/// raw bytes (tests of broken servers) and then closes the connection.
+class ServerExchange {
+ public:
+  ServerExchange(Socket& socket, ServerRequest request) : socket_(socket), request_(std::move(request)) {}
+  [[nodiscard]] const ServerRequest& request() const noexcept { return request_; }
+
+  /// Sends a whole response with Content-Length (no body after HEAD).
+  Task<> respond(int status, std::string_view body = {}, const Headers& headers = {});
+  /// Sends bytes exactly as given.
+  Task<> write_raw(std::string_view bytes);
+  /// Closes the connection once the handler returns.
+  void close_connection() noexcept { close_ = true; }
+
+  [[nodiscard]] bool responded() const noexcept { return responded_; }
+  [[nodiscard]] bool closing() const noexcept { return close_; }
+
+ private:
+  Socket& socket_;
+  ServerRequest request_;
+  std::string out_;
+  bool responded_ = false;
+  bool close_ = false;
+};
+
+class Server {
+ public:
+  using Handler = std::function<Task<>(ServerExchange&)>;
+
+  /// Binds and listens at once (port 0 picks a free port); serves once
+  /// serve() is awaited.
+  Server(const SocketAddress& address, Handler handler);
+  Server(Server&&) noexcept;
+  ~Server();
+
+  [[nodiscard]] SocketAddress address() const;
+  /// "http://127.0.0.1:PORT" for a TCP server.
+  [[nodiscard]] std::string base_url() const;
+  /// Accepts and serves connections until cancelled; every connection is a
+  /// task of a TaskGroup, so cancelling serve() ends them all before it returns.
+  Task<> serve();
+  /// Stops listening (after serve() has ended).
+  Task<> close();
+
+  /// Requests seen and connections accepted so far (tests check keep-alive).
+  [[nodiscard]] std::size_t requests_served() const noexcept;
+  [[nodiscard]] std::size_t connections_accepted() const noexcept;
+
+ private:
+  struct State;
+  std::unique_ptr<State> state_;
+};
+
+/// The routes tests and benchmarks use:
+///   /small                 "Hello, world!" (13 bytes)
+///   /bytes/N               N bytes of a known pattern (byte i is 'a' + i % 26)
+///   /chunked/N[?chunk=K]   the same N bytes, chunked encoding, K-byte chunks
+///   /delay/MS              answers after MS milliseconds
+///   /drip/N/MS             N bytes, one every MS milliseconds (chunked)
+///   /status/N              status N
+///   /redirect/N            302 to /redirect/N-1; /redirect/0 answers 200
+///   /echo                  the request as text: method, target, headers, body
+///   /keepalive/N           sets Keep-Alive: timeout=N
+///   /close                 answers with Connection: close, then closes
+///   /close-mid-body        promises 1000 bytes, sends 10, closes
+///   /no-length             a body delimited by closing the connection
+///   /bad-status            a malformed status line
+///   /long-header           a header line longer than 8190 bytes
+///   /many-headers          200 headers
+///   /bad-chunk             a malformed chunk size
+///   /extra-bytes           a response followed by bytes nobody asked for
+///   /interim               "100 Continue", then the response
+Server::Handler builtin_routes();
+
+/// The body /bytes/N and /chunked/N send.
+std::string pattern_bytes(std::size_t n);
+
+}  // namespace coring::http

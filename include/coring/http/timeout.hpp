@@ -1,0 +1,28 @@
+#pragma once
+// coring::http::ClientTimeout: aiohttp's ClientTimeout, plus `pool`.
+#include <chrono>
+#include <optional>
+
+namespace coring::http {
+
+using Seconds = std::chrono::duration<double>;
+
+/// Each field is a limit, or nullopt for none. Defaults are aiohttp's: 300 s
+/// in all and 30 s to open a socket. Unlike aiohttp, setting one field keeps
+/// the other defaults: `ClientTimeout{.total = 60s}` still has sock_connect 30 s.
+struct ClientTimeout {
+  /// The whole request: waiting for a pooled connection, connecting, sending,
+  /// and reading the response to its last body byte.
+  std::optional<Seconds> total = Seconds(300);
+  /// Waiting for a pooled connection plus connecting a new one.
+  std::optional<Seconds> connect = std::nullopt;
+  /// Connecting the socket of a new connection.
+  std::optional<Seconds> sock_connect = Seconds(30);
+  /// The longest wait for the next bytes from the server.
+  std::optional<Seconds> sock_read = std::nullopt;
+  /// Waiting for a free connection when the pool is at its limit, alone:
+  /// tells queueing apart from a slow server (aiohttp has no such field).
+  std::optional<Seconds> pool = std::nullopt;
+};
+
+}  // namespace coring::http

@@ -1,0 +1,383 @@
+// ClientSession against the project's own server on 127.0.0.1.
+#include <doctest/doctest.h>
+
+#include <coring/coring.hpp>
+#include <coring/http/client.hpp>
+#include <coring/http/server.hpp>
+
+#include "../support/server_fixture.hpp"
+
+using namespace coring;
+using namespace coring::http;
+using namespace std::chrono_literals;
+using test_support::with_server;
+using test_support::with_session;
+
+TEST_CASE("GET returns status, headers and the body byte for byte") {
+  with_server([](Server& server) -> Task<> {
+    co_await with_session({}, [&](ClientSession& s) -> Task<> {
+      auto r = co_await s.get(server.base_url() + "/small");
+      CHECK(r.status() == 200);
+      CHECK(r.reason() == "OK");
+      CHECK(r.headers().get("content-length") == "13");
+      CHECK(co_await r.text() == "Hello, world!");
+      CHECK(co_await r.read() == "Hello, world!");  // kept
+
+      for (std::size_t size : {0u, 1u, 16384u, 16385u, 1u << 20}) {
+        auto big = co_await s.get(server.base_url() + "/bytes/" + std::to_string(size));
+        CHECK(co_await big.read() == pattern_bytes(size));
+      }
+    });
+  });
+}
+
+TEST_CASE("chunked bodies of many shapes arrive intact") {
+  with_server([](Server& server) -> Task<> {
+    co_await with_session({}, [&](ClientSession& s) -> Task<> {
+      for (auto [size, chunk] : {std::pair{0, 1}, {1, 1}, {1000, 7}, {100000, 4096}, {300000, 65536}}) {
+        auto r = co_await s.get(server.base_url() + "/chunked/" + std::to_string(size) + "?chunk=" + std::to_string(chunk));
+        CHECK(co_await r.read() == pattern_bytes(static_cast<std::size_t>(size)));
+      }
+    });
+  });
+}
+
+TEST_CASE("sequential requests reuse one keep-alive connection") {
+  with_server([](Server& server) -> Task<> {
+    co_await with_session({}, [&](ClientSession& s) -> Task<> {
+      for (int i = 0; i < 20; ++i) {
+        auto r = co_await s.get(server.base_url() + "/small");
+        CHECK(co_await r.read() == "Hello, world!");
+        CHECK(r.timings.reused_connection == (i > 0));
+      }
+      CHECK(server.connections_accepted() == 1);
+      CHECK(server.requests_served() == 20);
+    });
+  });
+}
+
+TEST_CASE("force_close uses a new connection per request") {
+  with_server([](Server& server) -> Task<> {
+    co_await with_session({.connector = {.force_close = true}}, [&](ClientSession& s) -> Task<> {
+      for (int i = 0; i < 3; ++i) co_await (co_await s.get(server.base_url() + "/small")).read();
+      CHECK(server.connections_accepted() == 3);
+    });
+  });
+}
+
+TEST_CASE("the connection limit caps concurrent connections; the rest wait their turn") {
+  with_server([](Server& server) -> Task<> {
+    co_await with_session({.connector = {.limit = 2}}, [&](ClientSession& s) -> Task<> {
+      auto fetch = [](ClientSession& session, std::string url) -> Task<std::string> {
+        auto r = co_await session.get(url);
+        co_return co_await r.read();
+      };
+      std::vector<Task<std::string>> tasks;
+      for (int i = 0; i < 10; ++i) tasks.push_back(fetch(s, server.base_url() + "/delay/5"));
+      auto bodies = co_await gather(std::move(tasks));
+      for (auto& b : bodies) CHECK(b == "delayed");
+      CHECK(server.connections_accepted() == 2);
+    });
+  });
+}
+
+TEST_CASE("a response dropped unread closes its connection instead of pooling it") {
+  with_server([](Server& server) -> Task<> {
+    co_await with_session({}, [&](ClientSession& s) -> Task<> {
+      { auto unread = co_await s.get(server.base_url() + "/bytes/100000"); }
+      auto r = co_await s.get(server.base_url() + "/small");
+      CHECK(co_await r.read() == "Hello, world!");
+      CHECK_FALSE(r.timings.reused_connection);
+      CHECK(server.connections_accepted() == 2);
+    });
+  });
+}
+
+TEST_CASE("the body can be read in pieces") {
+  with_server([](Server& server) -> Task<> {
+    co_await with_session({}, [&](ClientSession& s) -> Task<> {
+      auto r = co_await s.get(server.base_url() + "/chunked/100000?chunk=1000");
+      std::string all;
+      for (;;) {
+        std::string piece = co_await r.content.read(777);
+        if (piece.empty()) break;
+        CHECK(piece.size() <= 777);
+        all += piece;
+      }
+      CHECK(r.content.at_eof());
+      CHECK(all == pattern_bytes(100000));
+    });
+  });
+}
+
+TEST_CASE("methods, bodies, form fields, JSON and query parameters reach the server") {
+  // Options are built before the co_await: GCC 12 rejects string literals in
+  // braced initializers inside a co_await expression (a compiler bug).
+  with_server([](Server& server) -> Task<> {
+    SessionOptions options;
+    options.headers.add("X-Session", "s");
+    co_await with_session(std::move(options), [&](ClientSession& s) -> Task<> {
+      RequestOptions raw{.params = {{"q", "a b"}}, .body = "raw body"};
+      auto r = co_await s.post(server.base_url() + "/echo", std::move(raw));
+      std::string echo = co_await r.read();
+      CHECK(echo.starts_with("POST /echo?q=a+b\n"));
+      CHECK(echo.find("X-Session: s\n") != std::string::npos);
+      CHECK(echo.find("Content-Length: 8\n") != std::string::npos);
+      CHECK(echo.ends_with("\nraw body"));
+
+      RequestOptions form{.form = QueryParams{{"a", "1"}, {"b", "x&y"}}};
+      auto f = co_await s.put(server.base_url() + "/echo", std::move(form));
+      echo = co_await f.read();
+      CHECK(echo.find("Content-Type: application/x-www-form-urlencoded") != std::string::npos);
+      CHECK(echo.ends_with("\na=1&b=x%26y"));
+
+      RequestOptions json{.json = R"({"k":1})"};
+      auto j = co_await s.patch(server.base_url() + "/echo", std::move(json));
+      echo = co_await j.read();
+      CHECK(echo.find("Content-Type: application/json") != std::string::npos);
+
+      RequestOptions override_header;
+      override_header.headers.add("X-Session", "override");
+      auto d = co_await s.delete_(server.base_url() + "/echo", std::move(override_header));
+      echo = co_await d.read();
+      CHECK(echo.starts_with("DELETE /echo"));
+      CHECK(echo.find("X-Session: override\n") != std::string::npos);
+      CHECK(echo.find("X-Session: s\n") == std::string::npos);
+
+      auto h = co_await s.head(server.base_url() + "/bytes/100");
+      CHECK(h.headers().get("Content-Length") == "100");
+      CHECK((co_await h.read()).empty());
+      auto o = co_await s.options(server.base_url() + "/small");
+      CHECK(o.status() == 200);
+    });
+  });
+}
+
+TEST_CASE("base_url resolves relative URLs") {
+  with_server([](Server& server) -> Task<> {
+    SessionOptions options{.base_url = server.base_url() + "/"};
+    co_await with_session(std::move(options), [&](ClientSession& s) -> Task<> {
+      auto r = co_await s.get("small");
+      CHECK(co_await r.read() == "Hello, world!");
+    });
+  });
+}
+
+TEST_CASE("raise_for_status names the status and URL") {
+  with_server([](Server& server) -> Task<> {
+    co_await with_session({}, [&](ClientSession& s) -> Task<> {
+      auto r = co_await s.get(server.base_url() + "/status/503");
+      CHECK(r.status() == 503);
+      try {
+        r.raise_for_status();
+        FAIL("expected ClientResponseError");
+      } catch (const ClientResponseError& e) {
+        CHECK(e.status() == 503);
+        CHECK(std::string(e.what()).find("/status/503") != std::string::npos);
+      }
+      auto ok = co_await s.get(server.base_url() + "/status/204");
+      ok.raise_for_status();
+      CHECK((co_await ok.read()).empty());
+    });
+  });
+}
+
+TEST_CASE("broken responses are typed errors, never crashes") {
+  with_server([](Server& server) -> Task<> {
+    co_await with_session({}, [&](ClientSession& s) -> Task<> {
+      const std::string base = server.base_url();
+      auto truncated = co_await s.get(base + "/close-mid-body");
+      CHECK_THROWS_AS(co_await truncated.read(), ClientPayloadError);
+      CHECK_THROWS_AS(co_await s.get(base + "/bad-status"), InvalidResponseError);
+      CHECK_THROWS_WITH_AS(co_await s.get(base + "/long-header"), doctest::Contains("8190"), InvalidResponseError);
+      CHECK_THROWS_WITH_AS(co_await s.get(base + "/many-headers"), doctest::Contains("128"), InvalidResponseError);
+      auto bad_chunk = co_await s.get(base + "/bad-chunk");
+      CHECK_THROWS_AS(co_await bad_chunk.read(), ClientPayloadError);
+      auto until_close = co_await s.get(base + "/no-length");
+      CHECK(co_await until_close.read() == "body until close");
+      auto interim = co_await s.get(base + "/interim");
+      CHECK(interim.status() == 200);
+      CHECK(co_await interim.read() == "final");
+    });
+  });
+}
+
+TEST_CASE("bytes after a response are never taken as the next response") {
+  with_server([](Server& server) -> Task<> {
+    co_await with_session({}, [&](ClientSession& s) -> Task<> {
+      auto first = co_await s.get(server.base_url() + "/extra-bytes");
+      CHECK(co_await first.read() == "ok");
+      auto second = co_await s.get(server.base_url() + "/small");
+      CHECK(co_await second.read() == "Hello, world!");
+      CHECK_FALSE(second.timings.reused_connection);
+    });
+  });
+}
+
+TEST_CASE("a body over max_body_size is a ClientPayloadError") {
+  with_server([](Server& server) -> Task<> {
+    co_await with_session({.max_body_size = 1000}, [&](ClientSession& s) -> Task<> {
+      auto r = co_await s.get(server.base_url() + "/bytes/5000");
+      CHECK_THROWS_WITH_AS(co_await r.read(), doctest::Contains("limit"), ClientPayloadError);
+      auto fine = co_await s.get(server.base_url() + "/bytes/1000");
+      CHECK((co_await fine.read()).size() == 1000);
+    });
+  });
+}
+
+TEST_CASE("a header with CR or LF is refused before anything is sent") {
+  with_server([](Server& server) -> Task<> {
+    co_await with_session({}, [&](ClientSession&) -> Task<> {
+      RequestOptions evil;
+      CHECK_THROWS_AS(evil.headers.add("X-A", "1\r\nX-Injected: 2"), InvalidRequestError);
+      CHECK(server.requests_served() == 0);
+      co_return;
+    });
+  });
+}
+
+TEST_CASE("bad URLs and refused connections are typed errors naming the URL") {
+  auto body = []() -> Task<> {
+    co_await with_session({}, [](ClientSession& s) -> Task<> {
+      CHECK_THROWS_AS(co_await s.get("not a url"), InvalidURL);
+      CHECK_THROWS_AS(co_await s.get("gopher://127.0.0.1/"), InvalidURL);
+      Listener probe = Listener::bind(SocketAddress::parse("127.0.0.1:0"));
+      const auto port = probe.local_address().port();
+      co_await probe.close();
+      const std::string url = "http://127.0.0.1:" + std::to_string(port) + "/x";
+      try {
+        co_await s.get(url);
+        FAIL("expected ClientConnectorError");
+      } catch (const ClientConnectorError& e) {
+        CHECK(e.os_error() == ECONNREFUSED);
+        CHECK(std::string(e.what()).find(url) != std::string::npos);
+      }
+    });
+  };
+  run(body());
+}
+
+TEST_CASE("sock_read fires when the server is slow to answer, and says so") {
+  with_server([](Server& server) -> Task<> {
+    co_await with_session({.timeout = {.sock_read = Seconds(0.05)}}, [&](ClientSession& s) -> Task<> {
+      try {
+        co_await s.get(server.base_url() + "/delay/2000");
+        FAIL("expected a timeout");
+      } catch (const http::TimeoutError& e) {
+        CHECK(e.kind() == TimeoutKind::sock_read);
+        CHECK(std::string(e.what()).find("sock_read") != std::string::npos);
+      }
+      // A slow drip that keeps each gap short is fine under sock_read.
+      auto drip = co_await s.get(server.base_url() + "/drip/5/5");
+      CHECK(co_await drip.read() == pattern_bytes(5));
+    });
+  });
+}
+
+TEST_CASE("total covers the body too, and the timed-out connection is not reused") {
+  with_server([](Server& server) -> Task<> {
+    co_await with_session({.timeout = {.total = Seconds(0.1)}}, [&](ClientSession& s) -> Task<> {
+      auto r = co_await s.get(server.base_url() + "/drip/100/10");  // head at once, body over 1 s
+      try {
+        co_await r.read();
+        FAIL("expected a timeout");
+      } catch (const http::TimeoutError& e) {
+        CHECK(e.kind() == TimeoutKind::total);
+      }
+      auto next = co_await s.get(server.base_url() + "/small");
+      CHECK(co_await next.read() == "Hello, world!");
+      CHECK_FALSE(next.timings.reused_connection);
+    });
+  });
+}
+
+TEST_CASE("the pool timeout tells queueing apart from a slow server") {
+  with_server([](Server& server) -> Task<> {
+    co_await with_session({.timeout = {.pool = Seconds(0.02)}, .connector = {.limit = 1}}, [&](ClientSession& s) -> Task<> {
+      auto holder = [](ClientSession& session, std::string url) -> Task<> {
+        auto r = co_await session.get(url);
+        co_await r.read();
+      };
+      auto busy = create_task(holder(s, server.base_url() + "/delay/300"));
+      co_await sleep(20ms);
+      try {
+        co_await s.get(server.base_url() + "/small");
+        FAIL("expected a pool timeout");
+      } catch (const http::TimeoutError& e) {
+        CHECK(e.kind() == TimeoutKind::pool);
+      }
+      co_await busy;
+      // A per-request timeout overrides the session's.
+      auto r = co_await s.get(server.base_url() + "/small", {.timeout = ClientTimeout{}});
+      CHECK(r.status() == 200);
+    });
+  });
+}
+
+TEST_CASE("cancelling a request closes its connection and leaves nothing running") {
+  with_server([](Server& server) -> Task<> {
+    co_await with_session({}, [&](ClientSession& s) -> Task<> {
+      auto slow = [](ClientSession& session, std::string url) -> Task<> { (void)co_await session.get(url); };
+      auto h = create_task(slow(s, server.base_url() + "/delay/5000"));
+      co_await sleep(20ms);
+      h.cancel();
+      CHECK_THROWS_AS(co_await h, CancelledError);
+      auto r = co_await s.get(server.base_url() + "/small");
+      CHECK(co_await r.read() == "Hello, world!");
+      CHECK_FALSE(r.timings.reused_connection);
+    });
+  });
+}
+
+TEST_CASE("a pooled connection the server closed while idle is retried once, transparently") {
+  // This server closes every connection right after answering, without
+  // saying so: the client pools it, and the next request finds it dead.
+  auto sneaky = [](ServerExchange& ex) -> Task<> {
+    co_await ex.respond(200, std::string_view("fine"));
+    ex.close_connection();
+  };
+  with_server(
+      [](Server& server) -> Task<> {
+        co_await with_session({}, [&](ClientSession& s) -> Task<> {
+          CHECK(co_await (co_await s.get(server.base_url() + "/")).read() == "fine");
+          co_await sleep(10ms);  // let the close reach us
+          auto again = co_await s.get(server.base_url() + "/");
+          CHECK(co_await again.read() == "fine");
+          CHECK(server.connections_accepted() == 2);
+          // A POST is not idempotent: it is not retried.
+          co_await sleep(10ms);
+          RequestOptions post{.body = std::string("x")};
+          CHECK_THROWS_AS(co_await s.post(server.base_url() + "/", std::move(post)), ServerDisconnectedError);
+        });
+      },
+      sneaky);
+}
+
+TEST_CASE("an idle connection is closed before the server's Keep-Alive timeout") {
+  with_server([](Server& server) -> Task<> {
+    co_await with_session({}, [&](ClientSession& s) -> Task<> {
+      // timeout=1: the one-second margin leaves no time to reuse it.
+      co_await (co_await s.get(server.base_url() + "/keepalive/1")).read();
+      auto r = co_await s.get(server.base_url() + "/small");
+      co_await r.read();
+      CHECK_FALSE(r.timings.reused_connection);
+      // timeout=30: reused.
+      co_await (co_await s.get(server.base_url() + "/keepalive/30")).read();
+      auto q = co_await s.get(server.base_url() + "/small");
+      co_await q.read();
+      CHECK(q.timings.reused_connection);
+    });
+  });
+}
+
+TEST_CASE("a session destroyed without close is reported; requests after close are refused") {
+  auto body = []() -> Task<> {
+    const auto before = coring::detail::unreleased_reports();
+    { ClientSession forgotten; }
+    CHECK(coring::detail::unreleased_reports() == before + 1);
+    ClientSession s;
+    co_await s.close();
+    CHECK_THROWS_AS(co_await s.get("http://127.0.0.1:1/"), ClientError);
+  };
+  run(body());
+}

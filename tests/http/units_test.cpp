@@ -1,0 +1,155 @@
+// URL, Headers and the response parser, without sockets.
+#include <doctest/doctest.h>
+
+#include <coring/http/errors.hpp>
+#include <coring/http/headers.hpp>
+#include <coring/http/url.hpp>
+
+#include "../../http/parser.hpp"
+
+using namespace coring::http;
+
+TEST_CASE("URL parses scheme, host, port, path and query") {
+  const URL u = URL::parse("HTTP://Example.COM:8080/a/b?x=1#frag");
+  CHECK(u.scheme() == "http");
+  CHECK(u.host() == "example.com");
+  CHECK(u.port() == 8080);
+  CHECK(u.path() == "/a/b");
+  CHECK(u.query() == "x=1");
+  CHECK(u.target() == "/a/b?x=1");
+  CHECK(u.host_header() == "example.com:8080");
+  CHECK(URL::parse("https://h").port() == 443);
+  CHECK(URL::parse("http://h").path() == "/");
+  CHECK(URL::parse("http://[::1]:81/").host() == "::1");
+  CHECK(URL::parse("http://[::1]:81/").host_header() == "[::1]:81");
+  CHECK(URL::parse("http://h/a b").path() == "/a%20b");
+  CHECK(URL::parse("http://h/a/./b/../c").path() == "/a/c");
+}
+
+TEST_CASE("bad URLs are InvalidURL naming the text and the reason") {
+  CHECK_THROWS_AS(URL::parse(""), InvalidURL);
+  CHECK_THROWS_AS(URL::parse("example.com/x"), InvalidURL);
+  CHECK_THROWS_WITH_AS(URL::parse("ftp://h/"), doctest::Contains("unsupported scheme"), InvalidURL);
+  CHECK_THROWS_AS(URL::parse("http:///path"), InvalidURL);
+  CHECK_THROWS_AS(URL::parse("http://h:99999/"), InvalidURL);
+  CHECK_THROWS_AS(URL::parse("http://h:abc/"), InvalidURL);
+  CHECK_THROWS_AS(URL::parse("http://[::1/"), InvalidURL);
+  CHECK_THROWS_AS(URL::parse("http://h/\r\nX: y"), InvalidURL);
+}
+
+TEST_CASE("URL joins references as RFC 3986 does") {
+  const URL base = URL::parse("http://h:81/a/b/c?q=1");
+  CHECK(base.join("d").to_string() == "http://h:81/a/b/d");
+  CHECK(base.join("/x").to_string() == "http://h:81/x");
+  CHECK(base.join("../x?y=2").to_string() == "http://h:81/a/x?y=2");
+  CHECK(base.join("?z=3").to_string() == "http://h:81/a/b/c?z=3");
+  CHECK(base.join("http://other/p").to_string() == "http://other/p");
+  CHECK(base.join("//other:9/p").to_string() == "http://other:9/p");
+}
+
+TEST_CASE("query params are percent-encoded") {
+  const URL u = URL::parse("http://h/s?a=1").with_query({{"q", "a b&c"}, {"é", "/"}});
+  CHECK(u.query() == "a=1&q=a+b%26c&%C3%A9=%2F");
+}
+
+TEST_CASE("Headers are case-insensitive and multi-valued") {
+  Headers h;
+  h.add("Set-Cookie", "a=1");
+  h.add("set-cookie", "b=2");
+  h.add("Content-Type", "text/plain");
+  CHECK(h.get("SET-COOKIE") == "a=1");
+  CHECK(h.get_all("Set-Cookie").size() == 2);
+  h.set("content-type", "application/json");
+  CHECK(h.get("Content-Type") == "application/json");
+  CHECK(h.remove("set-cookie") == 2);
+  CHECK_FALSE(h.contains("Set-Cookie"));
+}
+
+TEST_CASE("header values with CR or LF are refused") {
+  Headers h;
+  CHECK_THROWS_AS(h.add("X-Evil", "a\r\nInjected: yes"), InvalidRequestError);
+  CHECK_THROWS_AS(h.add("X-Evil", "a\nb"), InvalidRequestError);
+  CHECK_THROWS_AS(h.add("Bad Name", "v"), InvalidRequestError);
+  CHECK(h.empty());
+}
+
+TEST_CASE("the parser reads a response split at every byte") {
+  const std::string wire =
+      "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\n\r\n"
+      "5\r\nhello\r\n6\r\n world\r\n0\r\nX-Trailer: t\r\n\r\n";
+  detail::ResponseParser p;
+  for (char c : wire) p.feed(std::string_view(&c, 1));
+  REQUIRE(p.message_complete());
+  CHECK(p.head().status == 200);
+  CHECK(p.head().reason == "OK");
+  CHECK(p.head().headers.get("content-type") == "text/plain");
+  CHECK(p.body() == "hello world");
+  CHECK(p.keep_alive());
+}
+
+TEST_CASE("the parser skips 1xx interim responses") {
+  detail::ResponseParser p;
+  p.feed("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 201 Created\r\nContent-Length: 2\r\n\r\nok");
+  REQUIRE(p.message_complete());
+  CHECK(p.head().status == 201);
+  CHECK(p.body() == "ok");
+}
+
+TEST_CASE("the parser stops at the end of a response and reports what is left") {
+  detail::ResponseParser p;
+  const std::string wire = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nokEXTRA";
+  CHECK(p.feed(wire) == wire.size() - 5);
+  CHECK(p.message_complete());
+}
+
+TEST_CASE("a HEAD response has no body whatever its Content-Length says") {
+  detail::ResponseParser p;
+  p.start(true);
+  p.feed("HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n");
+  CHECK(p.message_complete());
+  CHECK(p.body().empty());
+}
+
+TEST_CASE("a body delimited by close ends at EOF; a truncated one fails") {
+  detail::ResponseParser p;
+  p.feed("HTTP/1.1 200 OK\r\n\r\nuntil close");
+  CHECK_FALSE(p.message_complete());
+  p.finish();
+  CHECK(p.message_complete());
+  CHECK(p.body() == "until close");
+  CHECK_FALSE(p.keep_alive());
+
+  detail::ResponseParser q;
+  q.feed("HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nshort");
+  q.finish();
+  CHECK(q.failed());
+  CHECK(q.error_in_body());
+}
+
+TEST_CASE("limits: a long header line, too many headers, a body over the limit") {
+  detail::ResponseParser a;
+  a.feed("HTTP/1.1 200 OK\r\nX: " + std::string(9000, 'x') + "\r\n\r\n");
+  CHECK(a.failed());
+  CHECK(a.error().find("8190") != std::string::npos);
+
+  detail::ResponseParser b;
+  std::string many = "HTTP/1.1 200 OK\r\n";
+  for (int i = 0; i < 129; ++i) many += "X-" + std::to_string(i) + ": v\r\n";
+  b.feed(many + "\r\n");
+  CHECK(b.failed());
+  CHECK(b.error().find("128") != std::string::npos);
+
+  detail::ResponseParser c({.max_body_size = 4});
+  c.feed("HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n0123456789");
+  CHECK(c.failed());
+  CHECK(c.error_in_body());
+}
+
+TEST_CASE("malformed status lines and chunk sizes fail without crashing") {
+  for (std::string wire : {"HTTP/1.1 two hundred OK\r\n\r\n", "NOT HTTP AT ALL\r\n\r\n", "HTTP/1.1 200 OK\r\nBad Header\r\n\r\n",
+                           "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n"}) {
+    detail::ResponseParser p;
+    p.feed(wire);
+    CHECK_MESSAGE(p.failed(), wire);
+  }
+}

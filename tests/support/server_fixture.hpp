@@ -1,0 +1,41 @@
+#pragma once
+// Runs a test body on a fresh loop with the project's own HTTP server
+// listening on 127.0.0.1 (ephemeral port); stops the server when done.
+#include <coring/coring.hpp>
+#include <coring/http/client.hpp>
+#include <coring/http/server.hpp>
+
+namespace test_support {
+
+template <class Body>
+coring::Task<> serve_while(coring::http::Server::Handler handler, Body& body) {
+  coring::http::Server server(coring::SocketAddress::parse("127.0.0.1:0"), std::move(handler));
+  auto serving = coring::create_task(server.serve());
+  std::exception_ptr failure;
+  try {
+    co_await body(server);
+  } catch (...) {
+    failure = std::current_exception();
+  }
+  serving.cancel();
+  try {
+    co_await serving;
+  } catch (const coring::CancelledError&) {
+  }
+  co_await server.close();
+  if (failure) std::rethrow_exception(failure);
+}
+
+/// body: a callable taking (coring::http::Server&) and returning Task<>.
+template <class Body>
+void with_server(Body body, coring::http::Server::Handler handler = coring::http::builtin_routes()) {
+  coring::run(serve_while(std::move(handler), body));
+}
+
+/// Opens a session, runs `use(session)`, always closes it.
+template <class Use>
+coring::Task<> with_session(coring::http::SessionOptions options, Use use) {
+  co_await coring::async_with(coring::http::ClientSession(std::move(options)), std::move(use));
+}
+
+}  // namespace test_support
