@@ -88,7 +88,10 @@ void EventLoop::cancel_all_tasks() {
   // A task may start others while it unwinds: cancel those too, until none is left.
   while (live_tasks_ > 0) {
     tasks_.for_each([](detail::TaskBase* t) {
-      if (t->cancel_requests == 0) t->cancel();
+      if (!t->cancelled_at_shutdown) {
+        t->cancelled_at_shutdown = true;
+        t->cancel();
+      }
     });
     run_once(nullptr);
   }

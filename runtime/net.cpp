@@ -153,6 +153,7 @@ Task<Socket> Socket::connect(SocketAddress address) {
 Task<> Socket::send_all(std::span<const std::byte> data) {
   while (!data.empty()) {
     const std::size_t sent = co_await send(data);
+    if (sent == 0) throw OSError(EPIPE, "send");  // no progress on a non-empty buffer
     data = data.subspan(sent);
   }
 }

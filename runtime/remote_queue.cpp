@@ -54,6 +54,8 @@ void RemoteQueue::on_wakeup(IoCompletion* op) {
       fn();
     } catch (const std::exception& e) {
       std::fprintf(stderr, "coring: exception in a call_soon_threadsafe callback: %s\n", e.what());
+    } catch (...) {
+      std::fprintf(stderr, "coring: exception in a call_soon_threadsafe callback (not a std::exception)\n");
     }
   }
   self->running_.clear();

@@ -3,7 +3,9 @@
 #include <liburing.h>
 #include <sys/resource.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <climits>
 #include <cstring>
 #include <fstream>
 
@@ -108,15 +110,22 @@ void* Ring::next_sqe(IoCompletion* op) {
   return sqe;
 }
 
+namespace {
+// The SQE's length is 32 bits: a larger buffer is used in INT_MAX pieces.
+unsigned clamp_length(std::size_t length) noexcept {
+  return static_cast<unsigned>(std::min<std::size_t>(length, INT_MAX));
+}
+}  // namespace
+
 void Ring::prep_recv(int fd, void* buffer, std::size_t length, int flags, IoCompletion* op) {
   auto* sqe = static_cast<io_uring_sqe*>(next_sqe(op));
-  io_uring_prep_recv(sqe, fd, buffer, length, flags);
+  io_uring_prep_recv(sqe, fd, buffer, clamp_length(length), flags);
   io_uring_sqe_set_data(sqe, op);
 }
 
 void Ring::prep_send(int fd, const void* buffer, std::size_t length, int flags, IoCompletion* op) {
   auto* sqe = static_cast<io_uring_sqe*>(next_sqe(op));
-  io_uring_prep_send(sqe, fd, buffer, length, flags);
+  io_uring_prep_send(sqe, fd, buffer, clamp_length(length), flags);
   io_uring_sqe_set_data(sqe, op);
 }
 
@@ -140,7 +149,7 @@ void Ring::prep_close(int fd, IoCompletion* op) {
 
 void Ring::prep_read(int fd, void* buffer, std::size_t length, IoCompletion* op) {
   auto* sqe = static_cast<io_uring_sqe*>(next_sqe(op));
-  io_uring_prep_read(sqe, fd, buffer, static_cast<unsigned>(length), 0);
+  io_uring_prep_read(sqe, fd, buffer, clamp_length(length), 0);
   io_uring_sqe_set_data(sqe, op);
 }
 
@@ -184,25 +193,44 @@ unsigned Ring::submit_and_reap(bool wait, std::optional<std::chrono::nanoseconds
 
 unsigned Ring::deliver_completions() {
   io_uring* ring = &state_->ring;
-  unsigned head = 0;
-  unsigned count = 0;
-  io_uring_cqe* cqe = nullptr;
-  io_uring_for_each_cqe(ring, head, cqe) {
-    ++count;
-    auto* op = static_cast<IoCompletion*>(io_uring_cqe_get_data(cqe));
-    if (op == nullptr) continue;
-    op->result = cqe->res;
-    op->flags = cqe->flags;
-    op->in_flight = false;
-    --in_flight_;
-    if (op->on_complete) {
-      op->on_complete(op);
-    } else {
-      loop_.schedule(op->task, op->handle);
+  // Copy a batch out and mark it seen before running any handler: a handler
+  // that throws must not leave completions to be delivered twice.
+  struct Completion {
+    IoCompletion* op;
+    int res;
+    unsigned flags;
+  };
+  Completion batch[256];
+  unsigned total = 0;
+  for (;;) {
+    io_uring_cqe* cqes[256];
+    const unsigned count = io_uring_peek_batch_cqe(ring, cqes, 256);
+    if (count == 0) break;
+    unsigned kept = 0;
+    for (unsigned i = 0; i < count; ++i) {
+      const auto data = io_uring_cqe_get_data64(cqes[i]);
+      // 0: a cancel request's own CQE. LIBURING_UDATA_TIMEOUT: the timeout
+      // liburing queues itself on kernels without IORING_FEAT_EXT_ARG.
+      if (data == 0 || data == LIBURING_UDATA_TIMEOUT) continue;
+      batch[kept++] = {reinterpret_cast<IoCompletion*>(data), cqes[i]->res, cqes[i]->flags};
     }
+    io_uring_cq_advance(ring, count);
+    total += count;
+    for (unsigned i = 0; i < kept; ++i) {
+      IoCompletion* op = batch[i].op;
+      op->result = batch[i].res;
+      op->flags = batch[i].flags;
+      op->in_flight = false;
+      --in_flight_;
+      if (op->on_complete) {
+        op->on_complete(op);
+      } else {
+        loop_.schedule(op->task, op->handle);
+      }
+    }
+    if (count < 256) break;
   }
-  io_uring_cq_advance(ring, count);
-  return count;
+  return total;
 }
 
 }  // namespace coring::detail

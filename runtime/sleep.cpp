@@ -10,7 +10,7 @@ bool SleepOperation::await_suspend(std::coroutine_handle<> h) {
   if (duration_ <= std::chrono::nanoseconds::zero()) {
     loop_->schedule(task_, h);  // asyncio.sleep(0): one turn to the others
   } else {
-    deadline = EventLoop::clock::now() + duration_;
+    deadline = detail::deadline_after(duration_);
     loop_->add_timer(this);
   }
   task_->suspended_at = this;

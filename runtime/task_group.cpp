@@ -68,8 +68,9 @@ void TaskGroup::check_open() const {
   if (exiting_ && first_error_) throw RuntimeError("TaskGroup is shutting down after a failure");
 }
 
+void TaskGroup::aenter() { parent_ = EventLoop::get().current_task(); }
+
 void TaskGroup::adopt(detail::TaskBase& task) {
-  if (parent_ == nullptr) parent_ = EventLoop::get().current_task();
   Child* child;
   if (!free_.empty()) {
     child = free_.front();
@@ -107,7 +108,7 @@ void TaskGroup::abort() noexcept {
 
 Task<> TaskGroup::aexit(std::exception_ptr body_error) {
   exiting_ = true;
-  if (parent_ == nullptr) parent_ = EventLoop::get().current_task();
+  if (parent_ == nullptr) parent_ = EventLoop::get().current_task();  // entered without aenter()
   if (body_error) abort();
   bool cancelled_while_joining = false;
   {

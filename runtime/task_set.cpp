@@ -44,7 +44,7 @@ bool TaskSetWatch::await_suspend(std::coroutine_handle<> h) noexcept {
   for (std::size_t i = 0; i < tasks_.size(); ++i)
     if (!tasks_[i]->done) tasks_[i]->done_waiters.push_back(&nodes_[i]);
   if (options_.timeout) {
-    deadline_.deadline = EventLoop::clock::now() + *options_.timeout;
+    deadline_.deadline = deadline_after(*options_.timeout);
     loop_->add_timer(&deadline_);
   }
   waiter_task_->suspended_at = this;

@@ -5,9 +5,12 @@
 namespace coring::detail {
 
 TimeoutScope::TimeoutScope(std::chrono::nanoseconds timeout)
-    : loop_(EventLoop::get()), task_(loop_.current_task()) {
+    : loop_(EventLoop::get()), task_(loop_.current_task()), requests_at_entry_(0) {
   if (task_ == nullptr) throw RuntimeError("wait_for must be awaited inside a task");
-  deadline = EventLoop::clock::now() + timeout;
+  // Counted from here, as asyncio.timeout does: a task that caught an earlier
+  // cancellation and went on still gets TimeoutError from this deadline.
+  requests_at_entry_ = task_->cancel_requests;
+  deadline = deadline_after(timeout);
   loop_.add_timer(this);
 }
 
@@ -17,7 +20,7 @@ TimeoutScope::~TimeoutScope() {
   } else if (expired_ && !settled_) {
     // The deadline passed just as the work finished: withdraw our request so
     // that no stray CancelledError hits the task's next await.
-    task_->uncancel();
+    if (task_->uncancel() <= requests_at_entry_) task_->must_cancel = false;
   }
 }
 
@@ -29,7 +32,7 @@ void TimeoutScope::on_timer() noexcept {
 bool TimeoutScope::caused_cancellation() noexcept {
   if (!expired_ || settled_) return false;
   settled_ = true;
-  return task_->uncancel() == 0;
+  return task_->uncancel() <= requests_at_entry_;
 }
 
 void throw_timeout(std::chrono::nanoseconds timeout) {

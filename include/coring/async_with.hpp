@@ -9,6 +9,8 @@
 //     co_await async_with(TaskGroup{}, [&](TaskGroup& group) -> Task<> { ... });
 //     co_await async_with(Socket::connect(address), [&](Socket& s) -> Task<> { ... });
 //
+// The entry, as Python's __aenter__: `void aenter()` is called, if the
+// resource has it, in the task that runs the body, before the body.
 // The release protocol, as Python's __aexit__: if the resource has
 // `Task<> aexit(std::exception_ptr body_error)` that is awaited (it may
 // replace the error: TaskGroup does), else `close()`, which returns an awaitable. An error from
@@ -32,6 +34,9 @@ concept HasAexit = requires(R& r, std::exception_ptr e) {
 };
 template <class R>
 concept HasClose = requires(R& r) { r.close(); };
+
+template <class R>
+concept HasAenter = requires(R& r) { r.aenter(); };
 
 template <class R>
 Task<> release(R& resource, std::exception_ptr& error) {
@@ -68,6 +73,7 @@ Task<BodyResult<R, Body>> run_with(R& resource, Body& body) {
   using T = BodyResult<R, Body>;
   std::exception_ptr error;
   std::optional<std::conditional_t<std::is_void_v<T>, int, T>> value;
+  if constexpr (HasAenter<R>) resource.aenter();
   try {
     if constexpr (std::is_void_v<T>) {
       co_await body(resource);

@@ -44,6 +44,9 @@ class TaskGroup {
 
   [[nodiscard]] std::size_t running() const noexcept { return running_; }
 
+  /// The entry half of async_with: the task running it is the body's, which
+  /// a failing child interrupts.
+  void aenter();
   /// The exit half of async_with: waits for every child, then raises the
   /// first child's failure, else the body's, else nothing.
   Task<> aexit(std::exception_ptr body_error);

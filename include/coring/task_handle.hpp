@@ -99,10 +99,12 @@ class TaskHandle {
     bool await_ready() const noexcept { return promise->done; }
     bool await_suspend(std::coroutine_handle<> h) noexcept {
       waiter_task = promise->loop->current_task();
-      if (waiter_task->must_cancel) return false;  // delivered by await_resume
       waiter = h;
       promise->done_waiters.push_back(this);
       waiter_task->suspended_at = this;
+      // A cancellation already pending reaches the awaited task too, and the
+      // awaiter waits for it to finish, as if it had come during the wait.
+      if (waiter_task->must_cancel) promise->cancel();
       return true;
     }
     void on_done(detail::TaskBase&) noexcept override { promise->loop->schedule(waiter_task, waiter); }

@@ -2,6 +2,7 @@
 // Waiting with deadlines and on several tasks: wait_for, wait, as_completed.
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <deque>
 #include <optional>
 #include <string>
@@ -36,6 +37,7 @@ class TimeoutScope final : TimerNode {
 
   EventLoop& loop_;
   TaskBase* task_;
+  std::uint32_t requests_at_entry_;  // cancellations already asked of the task
   bool expired_ = false;
   bool settled_ = false;
 };

@@ -215,3 +215,42 @@ TEST_CASE("the loop reports which io_uring setup flags the kernel accepted") {
   CHECK_FALSE(loop.ring_features().empty());
   MESSAGE("io_uring setup: " << loop.ring_features());
 }
+
+TEST_CASE("run() ends even when a task already caught a cancellation and waits again") {
+  auto outer = []() -> Task<> {
+    auto stubborn = []() -> Task<> {
+      try {
+        co_await sleep(1h);
+      } catch (const CancelledError&) {
+      }
+      co_await sleep(1h);  // the closing loop cancels it once more
+    };
+    auto h = create_task(stubborn());
+    co_await sleep(1ms);
+    h.cancel();
+    co_await sleep(1ms);
+  };
+  run(outer());
+  CHECK(true);  // reaching here is the test: no hang
+}
+
+TEST_CASE("awaiting a task with a cancellation already pending cancels that task too") {
+  auto outer = []() -> Task<> {
+    auto child = create_task([]() -> Task<> { co_await sleep(1h); }());
+    auto parent = [](TaskHandle<void>& c) -> Task<> {
+      co_await sleep(0ns);
+      co_await c;
+    };
+    auto p = create_task(parent(child));
+    p.cancel();  // pending before it reaches `co_await c`... delivered at sleep(0)
+    CHECK_THROWS_AS(co_await p, CancelledError);
+    // Now a cancellation that is pending exactly at the handle await:
+    auto q = create_task([](TaskHandle<void>& c) -> Task<> {
+      EventLoop::get().current_task()->cancel();
+      co_await c;
+    }(child));
+    CHECK_THROWS_AS(co_await q, CancelledError);
+    CHECK(child.cancelled());
+  };
+  run(outer());
+}

@@ -186,3 +186,35 @@ TEST_CASE("a task group destroyed with running children is reported, not leaked"
   };
   run(outer());
 }
+
+TEST_CASE("children started from another task still interrupt the group's body, never a freed frame") {
+  // create_task is called from gather's child tasks, which end before the
+  // failure: the group must interrupt the task that entered it.
+  auto outer = []() -> Task<> {
+    bool body_interrupted = false;
+    auto starter = [](TaskGroup& g, bool fail) -> Task<> {
+      if (fail) {
+        g.create_task(fail_after(5ms, "late failure"));
+      } else {
+        g.create_task([]() -> Task<> { co_await sleep(1h); }());
+      }
+      co_return;
+    };
+    try {
+      co_await async_with(TaskGroup{}, [&](TaskGroup& group) -> Task<> {
+        co_await gather(starter(group, false), starter(group, true));
+        try {
+          co_await sleep(1h);
+        } catch (const CancelledError&) {
+          body_interrupted = true;
+          throw;
+        }
+      });
+      FAIL("should have thrown");
+    } catch (const std::runtime_error& e) {
+      CHECK(std::string(e.what()) == "late failure");
+    }
+    CHECK(body_interrupted);
+  };
+  run(outer());
+}

@@ -184,3 +184,41 @@ TEST_CASE("dropping as_completed early cancels the unfinished tasks") {
   };
   run(outer());
 }
+
+TEST_CASE("wait_for in a task that caught an earlier cancellation still raises TimeoutError") {
+  auto outer = []() -> Task<> {
+    auto worker = []() -> Task<int> {
+      try {
+        co_await sleep(1h);
+      } catch (const CancelledError&) {
+      }
+      // cleanup goes on, with its own deadline
+      int outcome = 0;
+      try {
+        co_await wait_for(sleep(1h), 5ms);
+      } catch (const TimeoutError&) {
+        outcome = 1;
+      } catch (const CancelledError&) {
+        outcome = 2;
+      }
+      co_await sleep(1ms);  // no stray cancellation pending
+      co_return outcome;
+    };
+    auto h = create_task(worker());
+    co_await sleep(1ms);
+    h.cancel();
+    CHECK(co_await h == 1);
+  };
+  run(outer());
+}
+
+TEST_CASE("a huge timeout means no timeout, not one in the past") {
+  auto outer = []() -> Task<> {
+    CHECK(co_await wait_for(after(2ms, 5), std::chrono::nanoseconds::max()) == 5);
+    auto h = create_task([]() -> Task<> { co_await sleep(std::chrono::nanoseconds::max()); }());
+    co_await sleep(2ms);
+    CHECK_FALSE(h.done());
+    h.cancel();
+  };
+  run(outer());
+}

@@ -54,6 +54,8 @@ struct TaskBase : ListHook /* the loop's registry of running tasks */ {
   /// Awaited inline: set while the awaiter's await_suspend is starting it;
   /// cleared by the final suspend if it ends before suspending once.
   bool starting_inline = false;
+  /// The closing loop has cancelled it (once, whatever it did with earlier cancellations).
+  bool cancelled_at_shutdown = false;
 
   /// Requests cancellation (asyncio's Task.cancel): CancelledError is raised
   /// at the current suspension point, or at the next one. False if done.

@@ -9,6 +9,15 @@
 
 namespace coring::detail {
 
+/// now + d, saturated: a huge d (nanoseconds::max() as "forever") must not
+/// overflow into the past and fire at once.
+inline std::chrono::steady_clock::time_point deadline_after(std::chrono::nanoseconds d) noexcept {
+  using clock = std::chrono::steady_clock;
+  const auto now = clock::now();
+  if (d > clock::time_point::max() - now) return clock::time_point::max();
+  return now + d;
+}
+
 struct TimerNode {
   static constexpr std::size_t not_armed = static_cast<std::size_t>(-1);
   std::chrono::steady_clock::time_point deadline{};
