@@ -7,14 +7,14 @@ namespace coring::http {
 struct ClientSession::Impl {
   SessionOptions options;
   std::optional<URL> base_url;
-  std::unique_ptr<Backend> backend;
+  std::shared_ptr<Backend> backend;
   bool closed = false;
 };
 
 ClientSession::ClientSession(SessionOptions options)
-    : ClientSession(options, std::make_unique<detail::NativeBackend>(options.connector)) {}
+    : ClientSession(options, std::make_shared<detail::NativeBackend>(options.connector)) {}
 
-ClientSession::ClientSession(SessionOptions options, std::unique_ptr<Backend> backend)
+ClientSession::ClientSession(SessionOptions options, std::shared_ptr<Backend> backend)
     : impl_(std::make_unique<Impl>()) {
   impl_->options = std::move(options);
   if (impl_->options.base_url) impl_->base_url = URL::parse(*impl_->options.base_url);
@@ -57,7 +57,33 @@ Task<ClientResponse> ClientSession::request(std::string method, std::string_view
   } else if (options.body) {
     r.body = std::move(*options.body);
   }
-  co_return co_await s.backend->send(r);
+  std::vector<ClientResponse> history;
+  for (std::size_t redirects = 0;; ++redirects) {
+    ClientResponse response = co_await s.backend->send(r);
+    const int status = response.status();
+    const auto location = response.headers().get("Location");
+    const bool redirect = status == 301 || status == 302 || status == 303 || status == 307 || status == 308;
+    if (!options.allow_redirects || !redirect || !location) {
+      response.set_history(std::move(history));
+      co_return response;
+    }
+    if (redirects == options.max_redirects)
+      throw TooManyRedirects("more than " + std::to_string(options.max_redirects) + " redirects, the last from " +
+                                 r.url.to_string() + " to " + std::string(*location),
+                             status);
+    const URL next = r.url.join(*location);
+    // Read the (small) redirect body so its connection can be reused.
+    co_await response.read();
+    if ((status == 303 && r.method != "HEAD") || ((status == 301 || status == 302) && r.method == "POST")) {
+      r.method = "GET";
+      r.body.clear();
+      r.headers.remove("Content-Type");
+    }
+    // Credentials are for the origin they were given to.
+    if (next.origin() != r.url.origin()) r.headers.remove("Authorization");
+    r.url = next;
+    history.push_back(std::move(response));
+  }
 }
 
 Task<ClientResponse> ClientSession::get(std::string_view url, RequestOptions o) { return request("GET", url, std::move(o)); }

@@ -308,7 +308,8 @@ TEST_CASE("the pool timeout tells queueing apart from a slow server") {
       }
       co_await busy;
       // A per-request timeout overrides the session's.
-      auto r = co_await s.get(server.base_url() + "/small", {.timeout = ClientTimeout{}});
+      RequestOptions defaults{.timeout = ClientTimeout{}};
+      auto r = co_await s.get(server.base_url() + "/small", std::move(defaults));
       CHECK(r.status() == 200);
     });
   });
@@ -380,4 +381,18 @@ TEST_CASE("a session destroyed without close is reported; requests after close a
     CHECK_THROWS_AS(co_await s.get("http://127.0.0.1:1/"), ClientError);
   };
   run(body());
+}
+
+TEST_CASE("a redirect chain on the server is followed over the pooled connection") {
+  with_server([](Server& server) -> Task<> {
+    co_await with_session({}, [&](ClientSession& s) -> Task<> {
+      auto r = co_await s.get(server.base_url() + "/redirect/3");
+      CHECK(r.status() == 200);
+      CHECK(co_await r.read() == "redirected\n");
+      CHECK(r.history().size() == 3);
+      CHECK(r.url().path() == "/redirect/0");
+      CHECK(server.connections_accepted() == 1);  // redirect bodies were read, the connection reused
+      CHECK_THROWS_AS(co_await s.get(server.base_url() + "/redirect/11"), TooManyRedirects);
+    });
+  });
 }

@@ -54,6 +54,12 @@ struct RequestOptions {
   std::optional<std::string> json;
   /// Replaces the session's timeouts for this request.
   std::optional<ClientTimeout> timeout;
+  /// Follow 301, 302, 303, 307 and 308 (303, and 301/302 after POST, turn
+  /// into GET without body). Authorization is dropped when a redirect leaves
+  /// the origin.
+  bool allow_redirects = true;
+  /// More redirects than this is TooManyRedirects.
+  std::size_t max_redirects = 10;
 };
 
 /// One per application, like a browser window: a pool of keep-alive
@@ -70,8 +76,9 @@ struct RequestOptions {
 class ClientSession {
  public:
   explicit ClientSession(SessionOptions options = {});
-  /// With a backend of your own (e.g. MockBackend in tests).
-  ClientSession(SessionOptions options, std::unique_ptr<Backend> backend);
+  /// With a backend of your own (e.g. MockBackend in tests, which the
+  /// test keeps a share of to register replies and inspect calls).
+  ClientSession(SessionOptions options, std::shared_ptr<Backend> backend);
   ClientSession(ClientSession&&) noexcept;
   ClientSession& operator=(ClientSession&&) = delete;
   ~ClientSession();  ///< reports a session never closed

@@ -1,0 +1,77 @@
+#include "coring/http/mock.hpp"
+
+#include "coring/errors.hpp"
+#include "coring/http/errors.hpp"
+#include "coring/sleep.hpp"
+#include "deadline.hpp"
+
+namespace coring::http {
+
+namespace {
+
+std::string key_of(std::string_view method, const URL& url) { return std::string(method) + " " + url.to_string(); }
+
+/// A canned body, handed over in one piece.
+class CannedBody final : public BodySource {
+ public:
+  explicit CannedBody(std::string body) : body_(std::move(body)) {}
+  Task<bool> read_more(std::string& out) override {
+    if (done_) co_return false;
+    done_ = true;
+    out += body_;
+    co_return !body_.empty();
+  }
+
+ private:
+  std::string body_;
+  bool done_ = false;
+};
+
+}  // namespace
+
+void MockBackend::add(std::string method, std::string_view url, Reply reply) {
+  replies_[key_of(method, URL::parse(url))].push_back(std::move(reply));
+}
+
+void MockBackend::add_error(std::string method, std::string_view url, std::exception_ptr error) {
+  add(std::move(method), url, Reply{.error = std::move(error)});
+}
+
+std::size_t MockBackend::call_count(std::string_view method, std::string_view url) const {
+  const URL target = URL::parse(url);
+  std::size_t n = 0;
+  for (const Call& c : calls_)
+    if (c.method == method && c.url == target) ++n;
+  return n;
+}
+
+Task<ClientResponse> MockBackend::send(const PreparedRequest& r) {
+  calls_.push_back({r.method, r.url, r.headers, r.body});
+  const std::string key = key_of(r.method, r.url);
+  auto it = replies_.find(key);
+  if (it == replies_.end() || it->second.empty())
+    throw ClientConnectionError("mock: no reply registered for " + key);
+  std::size_t& used = used_[key];
+  const Reply& reply = it->second[std::min(used, it->second.size() - 1)];
+  ++used;
+  if (reply.delay > std::chrono::nanoseconds::zero()) {
+    using detail::Deadline;
+    const auto now = std::chrono::steady_clock::now();
+    detail::PhaseDeadline phase(detail::earliest({Deadline::after(r.started, r.timeout.total, TimeoutKind::total),
+                                                  Deadline::after(now, r.timeout.sock_read, TimeoutKind::sock_read)}));
+    try {
+      co_await sleep(reply.delay);
+    } catch (const CancelledError&) {
+      if (phase.expired()) phase.raise(r.url);
+      throw;
+    }
+  }
+  if (reply.error) std::rethrow_exception(reply.error);
+  const std::string body = r.method == "HEAD" ? std::string() : reply.body;
+  co_return ClientResponse(reply.status, reply.reason, reply.headers, r.url, std::make_unique<CannedBody>(body),
+                           r.method);
+}
+
+Task<> MockBackend::close() { co_return; }
+
+}  // namespace coring::http

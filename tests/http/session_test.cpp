@@ -1,0 +1,161 @@
+// The session's own logic (URLs, headers, redirects, timeouts) on the mock
+// backend, and the mock backend itself.
+#include <doctest/doctest.h>
+
+#include <coring/coring.hpp>
+#include <coring/http/client.hpp>
+#include <coring/http/mock.hpp>
+
+using namespace coring;
+using namespace coring::http;
+using namespace std::chrono_literals;
+
+namespace {
+
+/// Runs `use(session)` on a fresh loop with a session over `mock`.
+template <class Use>
+void with_mock(std::shared_ptr<MockBackend> mock, Use use, SessionOptions options = {}) {
+  auto body = [](std::shared_ptr<MockBackend> m, Use& u, SessionOptions o) -> Task<> {
+    co_await async_with(ClientSession(std::move(o), std::move(m)), u);
+  };
+  run(body(std::move(mock), use, std::move(options)));
+}
+
+Headers location(std::string where) {
+  Headers h;
+  h.add("Location", where);
+  return h;
+}
+
+}  // namespace
+
+TEST_CASE("the mock answers registered requests and records every call") {
+  auto mock = std::make_shared<MockBackend>();
+  mock->add("GET", "http://api.test/user?id=1", {.body = R"({"id":1})"});
+  with_mock(mock, [](ClientSession& s) -> Task<> {
+    // Request options live in locals: GCC 12 miscompiles aggregate
+    // temporaries built inside a co_await expression.
+    RequestOptions o{.params = {{"id", "1"}}};
+    auto r = co_await s.get("http://api.test/user", std::move(o));
+    CHECK(r.status() == 200);
+    CHECK(co_await r.read() == R"({"id":1})");
+    CHECK_THROWS_WITH_AS(co_await s.get("http://api.test/other"), doctest::Contains("no reply registered"),
+                         ClientConnectionError);
+  });
+  REQUIRE(mock->calls().size() == 2);
+  CHECK(mock->call_count("GET", "http://api.test/user?id=1") == 1);
+}
+
+TEST_CASE("a registered error is raised, and replies are used in turn") {
+  auto mock = std::make_shared<MockBackend>();
+  mock->add_error("GET", "http://a.test/", std::make_exception_ptr(ClientConnectorError("refused", ECONNREFUSED)));
+  mock->add("POST", "http://a.test/n", {.status = 500});
+  mock->add("POST", "http://a.test/n", {.status = 201});
+  with_mock(mock, [](ClientSession& s) -> Task<> {
+    CHECK_THROWS_AS(co_await s.get("http://a.test/"), ClientConnectorError);
+    CHECK((co_await s.post("http://a.test/n")).status() == 500);
+    CHECK((co_await s.post("http://a.test/n")).status() == 201);
+    CHECK((co_await s.post("http://a.test/n")).status() == 201);  // the last repeats
+  });
+}
+
+TEST_CASE("a delayed reply is subject to the request's timeouts") {
+  auto mock = std::make_shared<MockBackend>();
+  mock->add("GET", "http://slow.test/", {.delay = 1s});
+  with_mock(mock, [](ClientSession& s) -> Task<> {
+    ClientTimeout quick{.total = Seconds(0.02)};
+    try {
+      RequestOptions o{.timeout = quick};
+      co_await s.get("http://slow.test/", std::move(o));
+      FAIL("expected a timeout");
+    } catch (const http::TimeoutError& e) {
+      CHECK(e.kind() == TimeoutKind::total);
+      CHECK(std::string(e.what()).find("http://slow.test/") != std::string::npos);
+    }
+  });
+}
+
+TEST_CASE("session headers are sent, and a request's own header of the same name wins") {
+  auto mock = std::make_shared<MockBackend>();
+  mock->add("GET", "http://h.test/", {});
+  SessionOptions options;
+  options.headers.add("X-App", "session");
+  options.headers.add("Accept", "text/plain");
+  with_mock(
+      mock,
+      [](ClientSession& s) -> Task<> {
+        RequestOptions o;
+        o.headers.add("Accept", "application/json");
+        co_await s.get("http://h.test/", std::move(o));
+      },
+      std::move(options));
+  const auto& headers = mock->calls().at(0).headers;
+  CHECK(headers.get("X-App") == "session");
+  CHECK(headers.get_all("Accept").size() == 1);
+  CHECK(headers.get("Accept") == "application/json");
+}
+
+TEST_CASE("redirects are followed, with the history kept") {
+  auto mock = std::make_shared<MockBackend>();
+  mock->add("GET", "http://r.test/a", {.status = 301, .headers = location("/b")});
+  mock->add("GET", "http://r.test/b", {.status = 302, .headers = location("http://r.test/c")});
+  mock->add("GET", "http://r.test/c", {.body = "here"});
+  with_mock(mock, [](ClientSession& s) -> Task<> {
+    auto r = co_await s.get("http://r.test/a");
+    CHECK(r.status() == 200);
+    CHECK(r.url().to_string() == "http://r.test/c");
+    CHECK(co_await r.read() == "here");
+    REQUIRE(r.history().size() == 2);
+    CHECK(r.history()[0].status() == 301);
+    CHECK(r.history()[1].url().to_string() == "http://r.test/b");
+
+    RequestOptions no_follow{.allow_redirects = false};
+    auto not_followed = co_await s.get("http://r.test/a", std::move(no_follow));
+    CHECK(not_followed.status() == 301);
+  });
+}
+
+TEST_CASE("303 turns a POST into a GET without body; 307 keeps both") {
+  auto mock = std::make_shared<MockBackend>();
+  mock->add("POST", "http://r.test/form", {.status = 303, .headers = location("/done")});
+  mock->add("GET", "http://r.test/done", {.body = "done"});
+  mock->add("POST", "http://r.test/keep", {.status = 307, .headers = location("/kept")});
+  mock->add("POST", "http://r.test/kept", {.body = "kept"});
+  with_mock(mock, [](ClientSession& s) -> Task<> {
+    RequestOptions form{.body = std::string("x=1")};
+    auto r = co_await s.post("http://r.test/form", std::move(form));
+    CHECK(co_await r.read() == "done");
+    RequestOptions keep{.body = std::string("y=2")};
+    auto k = co_await s.post("http://r.test/keep", std::move(keep));
+    CHECK(co_await k.read() == "kept");
+  });
+  CHECK(mock->calls().at(1).method == "GET");
+  CHECK(mock->calls().at(1).body.empty());
+  CHECK(mock->calls().at(3).method == "POST");
+  CHECK(mock->calls().at(3).body == "y=2");
+}
+
+TEST_CASE("Authorization is dropped when a redirect leaves the origin") {
+  auto mock = std::make_shared<MockBackend>();
+  mock->add("GET", "http://one.test/", {.status = 302, .headers = location("http://one.test/same")});
+  mock->add("GET", "http://one.test/same", {.status = 302, .headers = location("http://two.test/")});
+  mock->add("GET", "http://two.test/", {});
+  with_mock(mock, [](ClientSession& s) -> Task<> {
+    RequestOptions o;
+    o.headers.add("Authorization", "Bearer secret");
+    co_await s.get("http://one.test/", std::move(o));
+  });
+  CHECK(mock->calls().at(1).headers.get("Authorization") == "Bearer secret");
+  CHECK_FALSE(mock->calls().at(2).headers.contains("Authorization"));
+}
+
+TEST_CASE("more than max_redirects is TooManyRedirects") {
+  auto mock = std::make_shared<MockBackend>();
+  mock->add("GET", "http://loop.test/", {.status = 302, .headers = location("/")});
+  with_mock(mock, [](ClientSession& s) -> Task<> {
+    CHECK_THROWS_AS(co_await s.get("http://loop.test/"), TooManyRedirects);
+    RequestOptions two{.max_redirects = 2};
+    CHECK_THROWS_AS(co_await s.get("http://loop.test/", std::move(two)), TooManyRedirects);
+  });
+  CHECK(mock->calls().size() == 11 + 3);
+}
