@@ -1,0 +1,91 @@
+#!/usr/bin/env python3
+"""coring-fetch against the project's test server: bodies, exit codes, flags."""
+import os
+import subprocess
+import sys
+import tempfile
+
+fetch, server_bin = sys.argv[1], sys.argv[2]
+failures = []
+
+
+def check(condition, what):
+    if not condition:
+        failures.append(what)
+
+
+def pattern(n):
+    return bytes(ord("a") + i % 26 for i in range(n))
+
+
+server = subprocess.Popen([server_bin], stdout=subprocess.PIPE, text=True)
+try:
+    line = server.stdout.readline()
+    base = line.split()[-1]
+
+    def run(*args, timeout=60):
+        return subprocess.run([fetch, *args], capture_output=True, timeout=timeout)
+
+    r = run(base + "/small")
+    check(r.returncode == 0 and r.stdout == b"Hello, world!", f"one URL: body to stdout ({r.returncode}, {r.stdout[:40]!r})")
+
+    r = run(base + "/chunked/200000?chunk=999")
+    check(r.returncode == 0 and r.stdout == pattern(200000), "a chunked body arrives byte for byte")
+
+    with tempfile.TemporaryDirectory() as d:
+        out = os.path.join(d, "body")
+        r = run("-o", out, base + "/bytes/1048576")
+        check(r.returncode == 0 and open(out, "rb").read() == pattern(1 << 20), "-o writes the body to a file")
+
+    r = run("-v", base + "/status/404")
+    check(r.returncode == 0, "without -f a 404 is a complete response: exit 0")
+    check(b"< HTTP/1.1 404" in r.stderr and b"< Content-Length:" in r.stderr, "-v shows status line and headers")
+    r = run("-f", base + "/status/404")
+    check(r.returncode == 22 and b"404" in r.stderr, "-f turns a 404 into exit 22 with a message")
+
+    r = run("-X", "PUT", "-H", "X-One: 1", "-H", "X-Two: 2", "-d", "a=b", base + "/echo")
+    check(r.returncode == 0 and r.stdout.startswith(b"PUT /echo"), "-X sets the method")
+    check(b"X-One: 1\n" in r.stdout and b"X-Two: 2\n" in r.stdout, "-H is repeatable")
+    check(r.stdout.endswith(b"\na=b"), "-d sends the body")
+    r = run("-d", "x", base + "/echo")
+    check(r.stdout.startswith(b"POST"), "-d alone means POST")
+
+    urls = [base + "/small", base + "/bytes/1000", base + "/status/500", base + "/delay/50"]
+    r = run("-c", "2", *urls)
+    lines = r.stdout.decode().splitlines()
+    check(r.returncode == 0 and len(lines) == 4, f"several URLs: one line each ({lines})")
+    check(lines[0].startswith("200 13 bytes") and lines[1].startswith("200 1000 bytes") and lines[2].startswith("500"),
+          "the lines follow the order of the URLs")
+
+    r = run("--timeout", "0.1", base + "/delay/3000")
+    check(r.returncode == 28 and b"total" in r.stderr, "--timeout: exit 28 naming the timeout")
+
+    r = run(base + "/close-mid-body")
+    check(r.returncode == 18 and b"close-mid-body" in r.stderr, "a truncated body: exit 18 naming the URL")
+
+    r = run("http://127.0.0.1:1/x")
+    check(r.returncode == 7 and b"127.0.0.1:1" in r.stderr, "a refused connection: exit 7 naming the address")
+
+    r = run("ftp://x/")
+    check(r.returncode == 3 and b"scheme" in r.stderr, "a bad URL: exit 3 naming the cause")
+
+    r = run("-H", "Bad header", base + "/small")
+    check(r.returncode != 0 and b"Bad header" in r.stderr, "a malformed -H is refused with a message")
+
+    r = run("--connections", "-5", base + "/small")
+    check(r.returncode != 0 and b"connections" in r.stderr, "a bad flag value is refused, naming the flag")
+
+    r = run()
+    check(r.returncode != 0 and b"urls" in r.stderr.lower(), "no URL: usage error")
+
+    r = run(base + "/small", "http://127.0.0.1:1/", base + "/bytes/5")
+    check(r.returncode == 7, "several URLs: any failure makes the exit status non-zero")
+    check(b"error" in r.stdout and b"200 5 bytes" in r.stdout, "several URLs: failures and successes each get a line")
+finally:
+    server.kill()
+    server.wait()
+
+for f in failures:
+    print("FAIL:", f)
+print(f"{len(failures)} failures")
+sys.exit(1 if failures else 0)
