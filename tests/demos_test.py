@@ -17,7 +17,7 @@ def run(*argv):
     return done.returncode, done.stdout, done.stderr
 
 
-sleep_demo, gather_demo = sys.argv[1], sys.argv[2]
+sleep_demo, gather_demo, fetch_demo = sys.argv[1], sys.argv[2], sys.argv[3]
 
 # sleep_demo: sequential takes the sum of the sleeps, concurrent about one.
 scale = 0.05
@@ -52,6 +52,16 @@ check("first: value good" in lines and 'second: exception "bad failed"' in lines
 check(before("download A was cancelled", "task group raised: download C failed")
       and before("download B was cancelled", "task group raised: download C failed"),
       "TaskGroup cancels both siblings before raising")
+
+# fetch_demo: every request of both runs answered through one session.
+code, out, err = run(fetch_demo, "--count", "200", "--delay-ms", "1")
+check(code == 0, f"fetch_demo exited with {code}: {err}")
+check(re.search(r"sequential .*: [\d.]+ s, 200 responses with status 200", out) is not None,
+      "fetch_demo: 200 sequential responses")
+check(re.search(r"concurrent .*: [\d.]+ s, 200 responses with status 200", out) is not None,
+      "fetch_demo: 200 concurrent responses")
+code, _, err = run(fetch_demo, "--url", "ftp://nowhere/")
+check(code != 0 and "ftp" in err, "fetch_demo: a bad --url is reported")
 
 for f in failures:
     print("FAIL:", f)
