@@ -7,6 +7,7 @@
 
 #include "coring/http/server.hpp"
 #include "coring/sleep.hpp"
+#include "inflate.hpp"
 
 namespace coring::http {
 
@@ -89,6 +90,14 @@ Task<> route(ServerExchange& ex) {
       co_await ex.write_raw(chunk(std::string_view(body).substr(i, 1)));
     }
     co_return co_await ex.write_raw("0\r\n\r\n"sv);
+  }
+  if (first == "gzip" || first == "deflate") {
+    Headers encoding;
+    encoding.add("Content-Encoding", std::string(first));
+    std::string body = detail::gzip_compress(pattern_bytes(number(arg)), first == "gzip");
+    if (query_value(req.query, "corrupt") == "1") body[body.size() / 2] ^= 0x55;
+    if (query_value(req.query, "truncate") == "1") body.resize(body.size() / 2);
+    co_return co_await ex.respond(200, body, encoding);
   }
   if (first == "status") co_return co_await ex.respond(static_cast<int>(number(arg, 200)), "status\n"sv);
   if (first == "redirect") {

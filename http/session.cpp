@@ -1,5 +1,6 @@
 #include "coring/async_with.hpp"
 #include "coring/http/client.hpp"
+#include "inflate.hpp"
 #include "native_backend.hpp"
 
 namespace coring::http {
@@ -48,6 +49,8 @@ Task<ClientResponse> ClientSession::request(std::string method, std::string_view
   for (const auto& [name, value] : s.options.headers)
     if (!options.headers.contains(name)) r.headers.add(name, value);
   for (const auto& [name, value] : options.headers) r.headers.add(name, value);
+  const bool decode = s.options.auto_decompress && !r.headers.contains("Accept-Encoding");
+  if (decode) r.headers.add("Accept-Encoding", "gzip, deflate");
   if (options.form) {
     r.body = encode_form(*options.form);
     if (!r.headers.contains("Content-Type")) r.headers.add("Content-Type", "application/x-www-form-urlencoded");
@@ -65,6 +68,12 @@ Task<ClientResponse> ClientSession::request(std::string method, std::string_view
     const bool redirect = status == 301 || status == 302 || status == 303 || status == 307 || status == 308;
     if (!options.allow_redirects || !redirect || !location) {
       response.set_history(std::move(history));
+      if (decode) {
+        if (auto encoding = response.headers().get("Content-Encoding"))
+          response.decode_body([&](std::unique_ptr<BodySource> raw) {
+            return detail::decoding_body(std::move(raw), *encoding, response.url());
+          });
+      }
       co_return response;
     }
     if (redirects == options.max_redirects)

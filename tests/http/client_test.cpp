@@ -396,3 +396,48 @@ TEST_CASE("a redirect chain on the server is followed over the pooled connection
     });
   });
 }
+
+TEST_CASE("gzip and deflate bodies are decoded, and Accept-Encoding says so") {
+  with_server([](Server& server) -> Task<> {
+    co_await with_session({}, [&](ClientSession& s) -> Task<> {
+      const std::string base = server.base_url();
+      auto echo = co_await s.get(base + "/echo");
+      CHECK((co_await echo.read()).find("Accept-Encoding: gzip, deflate\n") != std::string::npos);
+      for (std::size_t size : {0u, 100u, 1u << 20}) {
+        auto g = co_await s.get(base + "/gzip/" + std::to_string(size));
+        CHECK(g.headers().get("Content-Encoding") == "gzip");
+        CHECK(co_await g.read() == pattern_bytes(size));
+        auto d = co_await s.get(base + "/deflate/" + std::to_string(size));
+        CHECK(co_await d.read() == pattern_bytes(size));
+      }
+      auto streamed = co_await s.get(base + "/gzip/300000");
+      std::string pieces;
+      for (std::string p; !(p = co_await streamed.content.read(1000)).empty();) pieces += p;
+      CHECK(pieces == pattern_bytes(300000));
+    });
+  });
+}
+
+TEST_CASE("a corrupt or truncated compressed body is a ClientPayloadError") {
+  with_server([](Server& server) -> Task<> {
+    co_await with_session({}, [&](ClientSession& s) -> Task<> {
+      auto corrupt = co_await s.get(server.base_url() + "/gzip/100000?corrupt=1");
+      CHECK_THROWS_AS(co_await corrupt.read(), ClientPayloadError);
+      auto truncated = co_await s.get(server.base_url() + "/gzip/100000?truncate=1");
+      CHECK_THROWS_WITH_AS(co_await truncated.read(), doctest::Contains("cut short"), ClientPayloadError);
+    });
+  });
+}
+
+TEST_CASE("with auto_decompress off the body comes as sent") {
+  with_server([](Server& server) -> Task<> {
+    co_await with_session({.auto_decompress = false}, [&](ClientSession& s) -> Task<> {
+      auto echo = co_await s.get(server.base_url() + "/echo");
+      CHECK((co_await echo.read()).find("Accept-Encoding") == std::string::npos);
+      auto g = co_await s.get(server.base_url() + "/gzip/1000");
+      const std::string raw = co_await g.read();
+      CHECK(raw.size() < 1000);
+      CHECK(static_cast<unsigned char>(raw[0]) == 0x1f);  // gzip magic
+    });
+  });
+}

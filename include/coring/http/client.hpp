@@ -40,6 +40,9 @@ struct SessionOptions {
   TCPConnector connector;
   /// Responses whose body exceeds this are a ClientPayloadError (0: no limit).
   std::size_t max_body_size = 0;
+  /// Decode gzip and deflate bodies (and send `Accept-Encoding: gzip, deflate`
+  /// unless a request sets its own).
+  bool auto_decompress = true;
 };
 
 struct RequestOptions {

@@ -90,8 +90,13 @@ class ClientResponse {
 
   ContentStream content{*this};
 
-  // For the session (redirects) and backends.
+  // For the session (redirects, decoding) and backends.
   void set_history(std::vector<ClientResponse> history) { history_ = std::move(history); }
+  /// Replaces the body source by `wrap(source)` (before any body is read).
+  template <class Wrap>
+  void decode_body(Wrap&& wrap) {
+    if (body_) body_ = wrap(std::move(body_));
+  }
 
  private:
   friend class ContentStream;

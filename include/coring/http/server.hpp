@@ -94,6 +94,7 @@ class Server {
 ///   /bad-chunk             a malformed chunk size
 ///   /extra-bytes           a response followed by bytes nobody asked for
 ///   /interim               "100 Continue", then the response
+///   /gzip/N, /deflate/N    the /bytes/N body compressed (?corrupt=1, ?truncate=1 break it)
 Server::Handler builtin_routes();
 
 /// The body /bytes/N and /chunked/N send.
