@@ -167,7 +167,8 @@ class NativeBody final : public BodySource {
 };
 
 /// Resolves the host: numeric addresses, and localhost from its fixed loopback addresses.
-std::vector<SocketAddress> resolve(const URL& url) {
+std::vector<SocketAddress> resolve(const URL& url, const TCPConnector& connector) {
+  if (connector.unix_socket_path) return {SocketAddress::unix_path(*connector.unix_socket_path)};
   try {
     return {SocketAddress::ip(url.host(), url.port())};
   } catch (const std::invalid_argument&) {
@@ -205,7 +206,7 @@ Task<Lease> NativeBackend::open_connection(const PreparedRequest& r, Timings& ti
   timings.pool_wait = since(wait_started);
   if (lease.connection) co_return lease;
 
-  const auto addresses = resolve(r.url);
+  const auto addresses = resolve(r.url, options_);
   const auto connect_started = Clock::now();
   int last_error = 0;
   std::string last_address;

@@ -1,5 +1,6 @@
 // ClientSession against the project's own server on 127.0.0.1.
 #include <doctest/doctest.h>
+#include <unistd.h>
 
 #include <coring/coring.hpp>
 #include <coring/http/client.hpp>
@@ -440,4 +441,29 @@ TEST_CASE("with auto_decompress off the body comes as sent") {
       CHECK(static_cast<unsigned char>(raw[0]) == 0x1f);  // gzip magic
     });
   });
+}
+
+TEST_CASE("a Unix-socket connector sends every request over that socket") {
+  const std::string path = "/tmp/coring-http-unix-" + std::to_string(::getpid()) + ".sock";
+  auto body = [](std::string socket_path) -> Task<> {
+    Server server(SocketAddress::unix_path(socket_path), builtin_routes());
+    auto serving = create_task(server.serve());
+    SessionOptions options;
+    options.connector.unix_socket_path = socket_path;
+    co_await async_with(ClientSession(std::move(options)), [](ClientSession& s) -> Task<> {
+      for (int i = 0; i < 3; ++i) {
+        auto r = co_await s.get("http://unix.local/echo");
+        const std::string echo = co_await r.read();
+        CHECK(echo.find("Host: unix.local\n") != std::string::npos);
+      }
+    });
+    CHECK(server.connections_accepted() == 1);
+    serving.cancel();
+    try {
+      co_await serving;
+    } catch (const CancelledError&) {
+    }
+    co_await server.close();
+  };
+  run(body(path));
 }

@@ -29,6 +29,9 @@ struct TCPConnector {
   Seconds keepalive_timeout = Seconds(15);
   /// Never reuse a connection: one per request.
   bool force_close = false;
+  /// Connect every request to this Unix-domain socket instead of TCP, as
+  /// aiohttp's UnixConnector does (the URL's host still goes in Host:).
+  std::optional<std::string> unix_socket_path;
 };
 
 struct SessionOptions {
