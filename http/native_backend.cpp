@@ -166,26 +166,17 @@ class NativeBody final : public BodySource {
   std::string payload_error_;
 };
 
-/// Resolves the host: numeric addresses, and localhost from its fixed loopback addresses.
-std::vector<SocketAddress> resolve(const URL& url, const TCPConnector& connector) {
-  if (connector.unix_socket_path) return {SocketAddress::unix_path(*connector.unix_socket_path)};
-  try {
-    return {SocketAddress::ip(url.host(), url.port())};
-  } catch (const std::invalid_argument&) {
-  }
-  if (url.host() == "localhost")
-    return {SocketAddress::ip("127.0.0.1", url.port()), SocketAddress::ip("::1", url.port())};
-  throw ClientConnectorError("cannot connect to " + url.origin() + " for " + url.to_string() +
-                                 ": resolving host names is not supported yet (use a numeric address or localhost)",
-                             0);
-}
-
 }  // namespace
 
-NativeBackend::NativeBackend(TCPConnector options) : options_(options), pool_(options) {}
+NativeBackend::NativeBackend(TCPConnector options)
+    : options_(options),
+      pool_(options),
+      resolver_({.servers = options.dns_servers,
+                 .cache_ttl = std::chrono::duration_cast<std::chrono::seconds>(options.ttl_dns_cache)}) {}
 
 Task<> NativeBackend::close() {
   pool_.close_all();
+  resolver_.close();
   co_return;
 }
 
@@ -206,7 +197,23 @@ Task<Lease> NativeBackend::open_connection(const PreparedRequest& r, Timings& ti
   timings.pool_wait = since(wait_started);
   if (lease.connection) co_return lease;
 
-  const auto addresses = resolve(r.url, options_);
+  std::vector<SocketAddress> addresses;
+  const auto dns_started = Clock::now();
+  if (options_.unix_socket_path) {
+    addresses.push_back(SocketAddress::unix_path(*options_.unix_socket_path));
+  } else {
+    PhaseDeadline phase(earliest({total, connect}));
+    try {
+      addresses = co_await resolver_.resolve(r.url.host(), r.url.port(), timings.dns_cache_hit);
+    } catch (const CancelledError&) {
+      if (phase.expired()) phase.raise(r.url);
+      throw;
+    } catch (const ClientConnectorError& e) {
+      throw ClientConnectorError("cannot connect to " + r.url.origin() + " for " + r.url.to_string() + ": " + e.what(),
+                                 0);
+    }
+  }
+  timings.dns = since(dns_started);
   const auto connect_started = Clock::now();
   int last_error = 0;
   std::string last_address;

@@ -6,6 +6,7 @@
 #include "coring/http/backend.hpp"
 #include "coring/http/client.hpp"
 #include "connection_pool.hpp"
+#include "resolver.hpp"
 
 namespace coring::http::detail {
 
@@ -20,6 +21,7 @@ class NativeBackend final : public Backend {
   Task<Lease> open_connection(const PreparedRequest& request, Timings& timings);
   TCPConnector options_;
   ConnectionPool pool_;
+  Resolver resolver_;
 };
 
 }  // namespace coring::http::detail

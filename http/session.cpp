@@ -37,9 +37,9 @@ Task<> ClientSession::close() {
   co_await impl_->backend->close();
 }
 
-Task<ClientResponse> ClientSession::request(std::string method, std::string_view url_text, RequestOptions options) {
+Task<ClientResponse> ClientSession::request(std::string method, std::string url_text, RequestOptions options) {
   Impl& s = *impl_;
-  if (s.closed) throw ClientError("the session is closed; cannot request " + std::string(url_text));
+  if (s.closed) throw ClientError("the session is closed; cannot request " + url_text);
   PreparedRequest r;
   r.started = std::chrono::steady_clock::now();
   r.method = std::move(method);
@@ -49,8 +49,8 @@ Task<ClientResponse> ClientSession::request(std::string method, std::string_view
   for (const auto& [name, value] : s.options.headers)
     if (!options.headers.contains(name)) r.headers.add(name, value);
   for (const auto& [name, value] : options.headers) r.headers.add(name, value);
-  const bool decode = s.options.auto_decompress && !r.headers.contains("Accept-Encoding");
-  if (decode) r.headers.add("Accept-Encoding", "gzip, deflate");
+  const bool decode = s.options.auto_decompress;
+  if (decode && !r.headers.contains("Accept-Encoding")) r.headers.add("Accept-Encoding", "gzip, deflate");
   if (options.form) {
     r.body = encode_form(*options.form);
     if (!r.headers.contains("Content-Type")) r.headers.add("Content-Type", "application/x-www-form-urlencoded");
@@ -95,12 +95,12 @@ Task<ClientResponse> ClientSession::request(std::string method, std::string_view
   }
 }
 
-Task<ClientResponse> ClientSession::get(std::string_view url, RequestOptions o) { return request("GET", url, std::move(o)); }
-Task<ClientResponse> ClientSession::post(std::string_view url, RequestOptions o) { return request("POST", url, std::move(o)); }
-Task<ClientResponse> ClientSession::put(std::string_view url, RequestOptions o) { return request("PUT", url, std::move(o)); }
-Task<ClientResponse> ClientSession::patch(std::string_view url, RequestOptions o) { return request("PATCH", url, std::move(o)); }
-Task<ClientResponse> ClientSession::delete_(std::string_view url, RequestOptions o) { return request("DELETE", url, std::move(o)); }
-Task<ClientResponse> ClientSession::head(std::string_view url, RequestOptions o) { return request("HEAD", url, std::move(o)); }
-Task<ClientResponse> ClientSession::options(std::string_view url, RequestOptions o) { return request("OPTIONS", url, std::move(o)); }
+Task<ClientResponse> ClientSession::get(std::string url, RequestOptions o) { return request("GET", std::move(url), std::move(o)); }
+Task<ClientResponse> ClientSession::post(std::string url, RequestOptions o) { return request("POST", std::move(url), std::move(o)); }
+Task<ClientResponse> ClientSession::put(std::string url, RequestOptions o) { return request("PUT", std::move(url), std::move(o)); }
+Task<ClientResponse> ClientSession::patch(std::string url, RequestOptions o) { return request("PATCH", std::move(url), std::move(o)); }
+Task<ClientResponse> ClientSession::delete_(std::string url, RequestOptions o) { return request("DELETE", std::move(url), std::move(o)); }
+Task<ClientResponse> ClientSession::head(std::string url, RequestOptions o) { return request("HEAD", std::move(url), std::move(o)); }
+Task<ClientResponse> ClientSession::options(std::string url, RequestOptions o) { return request("OPTIONS", std::move(url), std::move(o)); }
 
 }  // namespace coring::http

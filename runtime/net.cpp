@@ -86,6 +86,14 @@ Socket AcceptOperation::await_resume() {
   return Socket(res);
 }
 
+void PollOperation::prepare(EventLoop& loop) { loop.ring().prep_poll(fd_, events_, &completion_); }
+
+unsigned PollOperation::await_resume() {
+  const int res = result();
+  if (res < 0) throw OSError(-res, "poll");
+  return static_cast<unsigned>(res);
+}
+
 void CloseOperation::prepare(EventLoop& loop) { loop.ring().prep_close(fd_, &completion_); }
 
 void CloseOperation::await_resume() {

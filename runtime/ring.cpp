@@ -153,6 +153,12 @@ void Ring::prep_read(int fd, void* buffer, std::size_t length, IoCompletion* op)
   io_uring_sqe_set_data(sqe, op);
 }
 
+void Ring::prep_poll(int fd, unsigned events, IoCompletion* op) {
+  auto* sqe = static_cast<io_uring_sqe*>(next_sqe(op));
+  io_uring_prep_poll_add(sqe, fd, events);
+  io_uring_sqe_set_data(sqe, op);
+}
+
 void Ring::prep_cancel(IoCompletion* target) {
   if (!target->in_flight || target->cancel_sent) return;
   target->cancel_sent = true;

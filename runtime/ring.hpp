@@ -35,6 +35,7 @@ class Ring {
   void prep_accept(int fd, sockaddr* address, socklen_t* length, int flags, IoCompletion* op);
   void prep_close(int fd, IoCompletion* op);
   void prep_read(int fd, void* buffer, std::size_t length, IoCompletion* op);
+  void prep_poll(int fd, unsigned events, IoCompletion* op);
   /// Asks the kernel to cancel `target`; its CQE still arrives (with -ECANCELED).
   void prep_cancel(IoCompletion* target);
 

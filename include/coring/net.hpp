@@ -129,6 +129,22 @@ class [[nodiscard]] CloseOperation final : public detail::IoAwaitable {
   int fd_;
 };
 
+/// Waits until `fd` is ready for `events` (POLLIN, POLLOUT: <poll.h>) and
+/// returns the events that fired. For descriptors owned by other libraries
+/// (a DNS resolver's sockets); coring's own sockets use recv/send directly.
+class [[nodiscard]] PollOperation final : public detail::IoAwaitable {
+ public:
+  PollOperation(int fd, unsigned events) noexcept : fd_(fd), events_(events) {}
+  unsigned await_resume();
+
+ private:
+  void prepare(EventLoop& loop) override;
+  int fd_;
+  unsigned events_;
+};
+
+inline PollOperation poll(int fd, unsigned events) noexcept { return PollOperation(fd, events); }
+
 /// A connected stream socket (TCP or Unix). Move-only; owns its descriptor.
 /// Close it with `co_await socket.close()` or use it through async_with;
 /// destroying an open Socket closes the descriptor at once and reports the

@@ -6,6 +6,7 @@
 #include <coring/http/client.hpp>
 #include <coring/http/server.hpp>
 
+#include "../support/fake_dns.hpp"
 #include "../support/server_fixture.hpp"
 
 using namespace coring;
@@ -466,4 +467,79 @@ TEST_CASE("a Unix-socket connector sends every request over that socket") {
     co_await server.close();
   };
   run(body(path));
+}
+
+TEST_CASE("localhost resolves through /etc/hosts, and every address is tried") {
+  with_server([](Server& server) -> Task<> {
+    co_await with_session({}, [&](ClientSession& s) -> Task<> {
+      // The server listens on 127.0.0.1 only: if ::1 comes first, it is
+      // refused and the next address is tried.
+      const std::string url = "http://localhost:" + std::to_string(server.address().port()) + "/small";
+      auto r = co_await s.get(url);
+      CHECK(co_await r.read() == "Hello, world!");
+    });
+  });
+}
+
+TEST_CASE("host names are resolved by DNS without blocking the loop, and cached") {
+  test_support::FakeDns dns({"service.coring.test"});
+  with_server([&dns](Server& server) -> Task<> {
+    SessionOptions options;
+    options.connector.dns_servers = {dns.server()};
+    options.connector.force_close = true;  // a new connection, and so a lookup, per request
+    co_await with_session(std::move(options), [&](ClientSession& s) -> Task<> {
+      const std::string url = "http://service.coring.test:" + std::to_string(server.address().port()) + "/small";
+      // While the lookup is in flight the loop keeps running other tasks.
+      int ticks = 0;
+      auto ticker = create_task([](int& t) -> Task<> {
+        for (;;) {
+          co_await sleep(0ns);
+          ++t;
+        }
+      }(ticks));
+      auto r = co_await s.get(url);
+      ticker.cancel();
+      CHECK(co_await r.read() == "Hello, world!");
+      CHECK(r.url().host() == "service.coring.test");
+      CHECK_FALSE(r.timings.dns_cache_hit);
+      CHECK(ticks > 0);
+      const int queries = dns.queries();
+      auto again = co_await s.get(url);
+      CHECK(again.timings.dns_cache_hit);
+      CHECK(dns.queries() == queries);
+      co_await again.read();
+
+      try {
+        co_await s.get("http://unknown.coring.test/");
+        FAIL("expected ClientConnectorError");
+      } catch (const ClientConnectorError& e) {
+        CHECK(std::string(e.what()).find("unknown.coring.test") != std::string::npos);
+      }
+    });
+  });
+}
+
+TEST_CASE("an unreachable DNS server is a ClientConnectorError, not a hang") {
+  auto body = []() -> Task<> {
+    Listener probe = Listener::bind(SocketAddress::parse("127.0.0.1:0"));
+    const auto port = probe.local_address().port();  // nothing answers UDP there
+    co_await probe.close();
+    SessionOptions options;
+    options.connector.dns_servers = {"127.0.0.1:" + std::to_string(port)};
+    co_await async_with(ClientSession(std::move(options)), [](ClientSession& s) -> Task<> {
+      CHECK_THROWS_AS(co_await s.get("http://nowhere.coring.test/"), ClientConnectorError);
+    });
+  };
+  run(body());
+}
+
+TEST_CASE("requests built from temporary URL strings stay valid until they run") {
+  with_server([](Server& server) -> Task<> {
+    co_await with_session({}, [&](ClientSession& s) -> Task<> {
+      std::vector<Task<ClientResponse>> requests;
+      for (int i = 0; i < 5; ++i) requests.push_back(s.get(server.base_url() + "/bytes/" + std::to_string(i)));
+      auto responses = co_await gather(std::move(requests));
+      for (int i = 0; i < 5; ++i) CHECK(co_await responses[i].read() == pattern_bytes(static_cast<std::size_t>(i)));
+    });
+  });
 }

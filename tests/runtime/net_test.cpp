@@ -1,6 +1,7 @@
 // Sockets on the loop, against our own listeners on loopback.
 #include <doctest/doctest.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <unistd.h>
 
 #include <coring/coring.hpp>
@@ -195,6 +196,24 @@ TEST_CASE("async_with closes a connected socket on every way out") {
     CHECK(::fcntl(fd, F_GETFD) == -1);
     CHECK(detail::unreleased_reports() == before);
     co_await listener.close();
+  };
+  run(outer());
+}
+
+TEST_CASE("poll waits for readability and can be cancelled by wait_for") {
+  auto outer = []() -> Task<> {
+    int fds[2];
+    REQUIRE(::pipe(fds) == 0);
+    CHECK_THROWS_AS(co_await wait_for(coring::poll(fds[0], POLLIN), 5ms), TimeoutError);
+    auto writer = create_task([](int fd) -> Task<> {
+      co_await sleep(2ms);
+      [[maybe_unused]] auto n = ::write(fd, "x", 1);
+    }(fds[1]));
+    const unsigned events = co_await coring::poll(fds[0], POLLIN);
+    CHECK((events & POLLIN) != 0);
+    co_await writer;
+    ::close(fds[0]);
+    ::close(fds[1]);
   };
   run(outer());
 }

@@ -5,6 +5,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "coring/http/backend.hpp"
 #include "coring/http/errors.hpp"
@@ -32,6 +33,11 @@ struct TCPConnector {
   /// Connect every request to this Unix-domain socket instead of TCP, as
   /// aiohttp's UnixConnector does (the URL's host still goes in Host:).
   std::optional<std::string> unix_socket_path;
+  /// DNS servers as "ip" or "ip:port" (aiohttp's AsyncResolver(nameservers));
+  /// empty: those of /etc/resolv.conf. /etc/hosts is always read first.
+  std::vector<std::string> dns_servers;
+  /// How long resolved addresses are reused (aiohttp's ttl_dns_cache).
+  Seconds ttl_dns_cache = Seconds(10);
 };
 
 struct SessionOptions {
@@ -43,8 +49,8 @@ struct SessionOptions {
   TCPConnector connector;
   /// Responses whose body exceeds this are a ClientPayloadError (0: no limit).
   std::size_t max_body_size = 0;
-  /// Decode gzip and deflate bodies (and send `Accept-Encoding: gzip, deflate`
-  /// unless a request sets its own).
+  /// Decode gzip and deflate bodies, by the response's Content-Encoding (and
+  /// send `Accept-Encoding: gzip, deflate` unless a request sets its own).
   bool auto_decompress = true;
 };
 
@@ -89,14 +95,16 @@ class ClientSession {
   ClientSession& operator=(ClientSession&&) = delete;
   ~ClientSession();  ///< reports a session never closed
 
-  Task<ClientResponse> request(std::string method, std::string_view url, RequestOptions options = {});
-  Task<ClientResponse> get(std::string_view url, RequestOptions options = {});
-  Task<ClientResponse> post(std::string_view url, RequestOptions options = {});
-  Task<ClientResponse> put(std::string_view url, RequestOptions options = {});
-  Task<ClientResponse> patch(std::string_view url, RequestOptions options = {});
-  Task<ClientResponse> delete_(std::string_view url, RequestOptions options = {});
-  Task<ClientResponse> head(std::string_view url, RequestOptions options = {});
-  Task<ClientResponse> options(std::string_view url, RequestOptions options = {});
+  /// The URL is taken by value: requests are lazy tasks, and a view could
+  /// dangle before the task runs (e.g. `tasks.push_back(s.get(base + "/x"))`).
+  Task<ClientResponse> request(std::string method, std::string url, RequestOptions options = {});
+  Task<ClientResponse> get(std::string url, RequestOptions options = {});
+  Task<ClientResponse> post(std::string url, RequestOptions options = {});
+  Task<ClientResponse> put(std::string url, RequestOptions options = {});
+  Task<ClientResponse> patch(std::string url, RequestOptions options = {});
+  Task<ClientResponse> delete_(std::string url, RequestOptions options = {});
+  Task<ClientResponse> head(std::string url, RequestOptions options = {});
+  Task<ClientResponse> options(std::string url, RequestOptions options = {});
 
   /// Closes every pooled connection. Requests after this are refused.
   Task<> close();

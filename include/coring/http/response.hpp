@@ -34,6 +34,7 @@ struct Timings {
   Duration first_byte{};    // request sent to first response byte
   Duration body{};          // reading the body
   bool reused_connection = false;
+  bool dns_cache_hit = false;
 };
 
 class ClientResponse;
