@@ -99,6 +99,22 @@ Task<> route(ServerExchange& ex) {
     if (query_value(req.query, "truncate") == "1") body.resize(body.size() / 2);
     co_return co_await ex.respond(200, body, encoding);
   }
+  if (first == "cookies") {
+    if (arg == "set") {  // /cookies/set?a=1&b=2: one Set-Cookie each, then 302 to /cookies
+      Headers out;
+      std::string_view q = req.query;
+      while (!q.empty()) {
+        const auto amp = q.find('&');
+        out.add("Set-Cookie", std::string(q.substr(0, amp)) + "; Path=/");
+        if (amp == std::string_view::npos) break;
+        q.remove_prefix(amp + 1);
+      }
+      out.add("Location", "/cookies");
+      co_return co_await ex.respond(302, ""sv, out);
+    }
+    const auto cookie = req.headers.get("Cookie");
+    co_return co_await ex.respond(200, std::string(cookie.value_or("")));
+  }
   if (first == "status") co_return co_await ex.respond(static_cast<int>(number(arg, 200)), "status\n"sv);
   if (first == "redirect") {
     const std::size_t n = number(arg);

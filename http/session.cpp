@@ -9,6 +9,7 @@ struct ClientSession::Impl {
   SessionOptions options;
   std::optional<URL> base_url;
   std::shared_ptr<Backend> backend;
+  CookieJar jar;
   bool closed = false;
 };
 
@@ -30,6 +31,30 @@ ClientSession::~ClientSession() {
 
 bool ClientSession::closed() const noexcept { return impl_->closed; }
 const SessionOptions& ClientSession::settings() const noexcept { return impl_->options; }
+CookieJar& ClientSession::cookie_jar() noexcept { return impl_->jar; }
+
+namespace {
+/// One hop: the jar's cookies for this URL join the request, and the
+/// response's Set-Cookie fields go into the jar.
+Task<ClientResponse> send_with_cookies(ClientSession::Impl& s, const PreparedRequest& r) {
+  if (!s.options.use_cookies) co_return co_await s.backend->send(r);
+  const std::string cookies = s.jar.header_for(r.url);
+  PreparedRequest hop;
+  const PreparedRequest* request = &r;
+  if (!cookies.empty()) {
+    hop = r;
+    if (auto given = hop.headers.get("Cookie")) {
+      hop.headers.set("Cookie", std::string(*given) + "; " + cookies);
+    } else {
+      hop.headers.add("Cookie", cookies);
+    }
+    request = &hop;
+  }
+  ClientResponse response = co_await s.backend->send(*request);
+  s.jar.update(response.headers(), r.url);
+  co_return response;
+}
+}  // namespace
 
 Task<> ClientSession::close() {
   if (impl_->closed) co_return;
@@ -62,7 +87,7 @@ Task<ClientResponse> ClientSession::request(std::string method, std::string url_
   }
   std::vector<ClientResponse> history;
   for (std::size_t redirects = 0;; ++redirects) {
-    ClientResponse response = co_await s.backend->send(r);
+    ClientResponse response = co_await send_with_cookies(s, r);
     const int status = response.status();
     const auto location = response.headers().get("Location");
     const bool redirect = status == 301 || status == 302 || status == 303 || status == 307 || status == 308;
@@ -89,7 +114,10 @@ Task<ClientResponse> ClientSession::request(std::string method, std::string url_
       r.headers.remove("Content-Type");
     }
     // Credentials are for the origin they were given to.
-    if (next.origin() != r.url.origin()) r.headers.remove("Authorization");
+    if (next.origin() != r.url.origin()) {
+      r.headers.remove("Authorization");
+      r.headers.remove("Cookie");
+    }
     r.url = next;
     history.push_back(std::move(response));
   }

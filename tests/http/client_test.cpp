@@ -543,3 +543,20 @@ TEST_CASE("requests built from temporary URL strings stay valid until they run")
     });
   });
 }
+
+TEST_CASE("cookies set by the server come back on later requests, through redirects") {
+  with_server([](Server& server) -> Task<> {
+    co_await with_session({}, [&](ClientSession& s) -> Task<> {
+      auto r = co_await s.get(server.base_url() + "/cookies/set?session=abc&theme=dark");
+      CHECK(co_await r.read() == "session=abc; theme=dark");  // the redirect already carried them
+      auto again = co_await s.get(server.base_url() + "/cookies");
+      CHECK(co_await again.read() == "session=abc; theme=dark");
+      CHECK(s.cookie_jar().size() == 2);
+    });
+    co_await with_session({.use_cookies = false}, [&](ClientSession& s) -> Task<> {
+      auto r = co_await s.get(server.base_url() + "/cookies/set?x=1");
+      CHECK((co_await r.read()).empty());
+      CHECK(s.cookie_jar().size() == 0);
+    });
+  });
+}

@@ -135,7 +135,7 @@ TEST_CASE("303 turns a POST into a GET without body; 307 keeps both") {
   CHECK(mock->calls().at(3).body == "y=2");
 }
 
-TEST_CASE("Authorization is dropped when a redirect leaves the origin") {
+TEST_CASE("Authorization and a given Cookie header are dropped when a redirect leaves the origin") {
   auto mock = std::make_shared<MockBackend>();
   mock->add("GET", "http://one.test/", {.status = 302, .headers = location("http://one.test/same")});
   mock->add("GET", "http://one.test/same", {.status = 302, .headers = location("http://two.test/")});
@@ -143,10 +143,13 @@ TEST_CASE("Authorization is dropped when a redirect leaves the origin") {
   with_mock(mock, [](ClientSession& s) -> Task<> {
     RequestOptions o;
     o.headers.add("Authorization", "Bearer secret");
+    o.headers.add("Cookie", "given=1");
     co_await s.get("http://one.test/", std::move(o));
   });
   CHECK(mock->calls().at(1).headers.get("Authorization") == "Bearer secret");
   CHECK_FALSE(mock->calls().at(2).headers.contains("Authorization"));
+  CHECK(mock->calls().at(1).headers.get("Cookie") == "given=1");
+  CHECK_FALSE(mock->calls().at(2).headers.contains("Cookie"));
 }
 
 TEST_CASE("more than max_redirects is TooManyRedirects") {

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "coring/http/backend.hpp"
+#include "coring/http/cookies.hpp"
 #include "coring/http/errors.hpp"
 #include "coring/http/headers.hpp"
 #include "coring/http/response.hpp"
@@ -52,6 +53,9 @@ struct SessionOptions {
   /// Decode gzip and deflate bodies, by the response's Content-Encoding (and
   /// send `Accept-Encoding: gzip, deflate` unless a request sets its own).
   bool auto_decompress = true;
+  /// Keep a cookie jar: Set-Cookie stored, Cookie sent back by domain, path,
+  /// expiry and Secure (aiohttp's CookieJar; false is its DummyCookieJar).
+  bool use_cookies = true;
 };
 
 struct RequestOptions {
@@ -67,8 +71,9 @@ struct RequestOptions {
   /// Replaces the session's timeouts for this request.
   std::optional<ClientTimeout> timeout;
   /// Follow 301, 302, 303, 307 and 308 (303, and 301/302 after POST, turn
-  /// into GET without body). Authorization is dropped when a redirect leaves
-  /// the origin.
+  /// into GET without body). Authorization and a Cookie header given here are
+  /// dropped when a redirect leaves the origin (the jar's cookies follow
+  /// their own domain rules).
   bool allow_redirects = true;
   /// More redirects than this is TooManyRedirects.
   std::size_t max_redirects = 10;
@@ -110,9 +115,12 @@ class ClientSession {
   Task<> close();
   [[nodiscard]] bool closed() const noexcept;
   [[nodiscard]] const SessionOptions& settings() const noexcept;
+  /// The session's cookies (empty and unused when use_cookies is false).
+  [[nodiscard]] CookieJar& cookie_jar() noexcept;
+
+  struct Impl;
 
  private:
-  struct Impl;
   std::unique_ptr<Impl> impl_;
 };
 

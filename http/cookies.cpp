@@ -1,0 +1,138 @@
+#include "coring/http/cookies.hpp"
+
+#include <algorithm>
+#include <ctime>
+
+namespace coring::http {
+
+namespace {
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+std::string lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out)
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c + ('a' - 'A'));
+  return out;
+}
+
+bool is_ip_literal(std::string_view host) {
+  if (host.find(':') != std::string_view::npos) return true;  // IPv6
+  return !host.empty() && std::all_of(host.begin(), host.end(), [](char c) { return (c >= '0' && c <= '9') || c == '.'; });
+}
+
+/// RFC 6265 5.1.3: the host is the domain, or a subdomain of it (not for IPs).
+bool domain_matches(std::string_view host, std::string_view domain) {
+  if (host == domain) return true;
+  if (is_ip_literal(host)) return false;
+  return host.size() > domain.size() && host.ends_with(domain) && host[host.size() - domain.size() - 1] == '.';
+}
+
+/// RFC 6265 5.1.4.
+bool path_matches(std::string_view request_path, std::string_view cookie_path) {
+  if (request_path == cookie_path) return true;
+  if (!request_path.starts_with(cookie_path)) return false;
+  return cookie_path.back() == '/' || request_path[cookie_path.size()] == '/';
+}
+
+/// The directory of the request path (RFC 6265 5.1.4's default-path).
+std::string default_path(std::string_view path) {
+  if (path.empty() || path.front() != '/') return "/";
+  const auto last = path.rfind('/');
+  return last == 0 ? "/" : std::string(path.substr(0, last));
+}
+
+/// An HTTP date ("Wed, 21 Oct 2015 07:28:00 GMT" and its common variants).
+std::optional<CookieJar::Clock::time_point> parse_date(std::string_view text) {
+  const std::string s(trim(text));
+  for (const char* format : {"%a, %d %b %Y %H:%M:%S", "%a, %d-%b-%Y %H:%M:%S", "%a, %d-%b-%y %H:%M:%S",
+                             "%A, %d-%b-%y %H:%M:%S", "%a %b %d %H:%M:%S %Y"}) {
+    std::tm tm{};
+    const char* end = ::strptime(s.c_str(), format, &tm);
+    if (end != nullptr) return CookieJar::Clock::from_time_t(::timegm(&tm));
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+void CookieJar::set_cookie(std::string_view line, const URL& url, Clock::time_point now) {
+  Cookie c;
+  const auto semicolon = line.find(';');
+  const std::string_view pair = trim(line.substr(0, semicolon));
+  const auto eq = pair.find('=');
+  if (eq == std::string_view::npos) return;  // RFC 6265 5.2: no '=' means ignore
+  c.name = std::string(trim(pair.substr(0, eq)));
+  c.value = std::string(trim(pair.substr(eq + 1)));
+  if (c.name.empty()) return;
+  c.domain = url.host();
+  c.path = default_path(url.path());
+  std::optional<Clock::time_point> max_age_expiry;
+  std::string_view attributes = semicolon == std::string_view::npos ? "" : line.substr(semicolon + 1);
+  while (!attributes.empty()) {
+    const auto next = attributes.find(';');
+    const std::string_view attribute = trim(attributes.substr(0, next));
+    attributes = next == std::string_view::npos ? "" : attributes.substr(next + 1);
+    const auto aeq = attribute.find('=');
+    const std::string key = lower(trim(attribute.substr(0, aeq)));
+    const std::string_view value = aeq == std::string_view::npos ? "" : trim(attribute.substr(aeq + 1));
+    if (key == "domain" && !value.empty()) {
+      std::string domain = lower(value);
+      if (domain.front() == '.') domain.erase(0, 1);
+      if (!domain_matches(url.host(), domain)) return;  // a cookie for another site: refused
+      c.domain = domain;
+      c.host_only = false;
+    } else if (key == "path" && !value.empty() && value.front() == '/') {
+      c.path = std::string(value);
+    } else if (key == "max-age") {
+      char* end = nullptr;
+      const std::string digits(value);
+      const long seconds = std::strtol(digits.c_str(), &end, 10);
+      if (!digits.empty() && end != nullptr && *end == '\0')
+        max_age_expiry = seconds <= 0 ? Clock::time_point::min() : now + std::chrono::seconds(seconds);
+    } else if (key == "expires") {
+      if (auto when = parse_date(value)) c.expires = *when;
+    } else if (key == "secure") {
+      c.secure = true;
+    } else if (key == "httponly") {
+      c.http_only = true;
+    }
+  }
+  if (max_age_expiry) c.expires = max_age_expiry;  // Max-Age wins over Expires
+  std::erase_if(cookies_, [&](const Cookie& old) {
+    return old.name == c.name && old.domain == c.domain && old.path == c.path;
+  });
+  if (c.expires && *c.expires <= now) return;  // expired: it only deleted
+  cookies_.push_back(std::move(c));
+}
+
+void CookieJar::update(const Headers& response_headers, const URL& url, Clock::time_point now) {
+  for (std::string_view line : response_headers.get_all("Set-Cookie")) set_cookie(line, url, now);
+}
+
+std::string CookieJar::header_for(const URL& url, Clock::time_point now) const {
+  std::vector<const Cookie*> matching;
+  for (const Cookie& c : cookies_) {
+    if (c.expires && *c.expires <= now) continue;
+    if (c.secure && !url.is_https()) continue;
+    if (c.host_only ? url.host() != c.domain : !domain_matches(url.host(), c.domain)) continue;
+    if (!path_matches(url.path(), c.path)) continue;
+    matching.push_back(&c);
+  }
+  std::stable_sort(matching.begin(), matching.end(),
+                   [](const Cookie* a, const Cookie* b) { return a->path.size() > b->path.size(); });
+  std::string header;
+  for (const Cookie* c : matching) {
+    if (!header.empty()) header += "; ";
+    header += c->name;
+    header += '=';
+    header += c->value;
+  }
+  return header;
+}
+
+}  // namespace coring::http

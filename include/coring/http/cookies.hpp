@@ -1,0 +1,48 @@
+#pragma once
+// coring::http::CookieJar: Set-Cookie stored, Cookie sent back (RFC 6265),
+// as aiohttp's CookieJar.
+#include <chrono>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "coring/http/headers.hpp"
+#include "coring/http/url.hpp"
+
+namespace coring::http {
+
+struct Cookie {
+  std::string name;
+  std::string value;
+  std::string domain;  // lower-case, no leading dot
+  bool host_only = true;  // no Domain attribute: this exact host only
+  std::string path = "/";
+  std::optional<std::chrono::system_clock::time_point> expires;  // none: a session cookie
+  bool secure = false;
+  bool http_only = false;
+};
+
+class CookieJar {
+ public:
+  using Clock = std::chrono::system_clock;
+
+  /// Stores the Set-Cookie fields of a response from `url`. A cookie whose
+  /// Domain does not cover the URL's host is ignored; one already expired
+  /// (Max-Age <= 0, Expires in the past) removes its namesake.
+  void update(const Headers& response_headers, const URL& url, Clock::time_point now = Clock::now());
+  /// Stores one Set-Cookie value.
+  void set_cookie(std::string_view set_cookie, const URL& url, Clock::time_point now = Clock::now());
+  /// The Cookie header value for a request to `url` (empty if none): by
+  /// domain, path, expiry and Secure; longer paths first.
+  [[nodiscard]] std::string header_for(const URL& url, Clock::time_point now = Clock::now()) const;
+
+  [[nodiscard]] const std::vector<Cookie>& cookies() const noexcept { return cookies_; }
+  [[nodiscard]] std::size_t size() const noexcept { return cookies_.size(); }
+  void clear() noexcept { cookies_.clear(); }
+
+ private:
+  std::vector<Cookie> cookies_;
+};
+
+}  // namespace coring::http
