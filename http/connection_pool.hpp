@@ -64,6 +64,8 @@ class ConnectionPool final : coring::detail::TimerNode {
   /// idle connection to that host if there is one. Cancellable.
   Task<Lease> acquire(std::string key);
   void close_all() noexcept;
+  /// True if acquire() would have to wait for a slot now.
+  [[nodiscard]] bool must_wait(const std::string& key) const { return !waiters_.empty() || !has_room(key); }
   [[nodiscard]] std::size_t idle_count() const noexcept;
   [[nodiscard]] std::size_t in_use() const noexcept { return in_use_; }
 

@@ -185,17 +185,25 @@ Task<Lease> NativeBackend::open_connection(const PreparedRequest& r, Timings& ti
   const Deadline total = Deadline::after(r.started, r.timeout.total, TimeoutKind::total);
   const Deadline connect = Deadline::after(wait_started, r.timeout.connect, TimeoutKind::connect);
   Lease lease;
+  const std::string key = r.url.origin();
+  const bool queued = pool_.must_wait(key);
+  if (queued) emit(r.traces, &TraceConfig::on_connection_queued_start, r.url);
   {
     PhaseDeadline phase(earliest({total, connect, Deadline::after(wait_started, r.timeout.pool, TimeoutKind::pool)}));
     try {
-      lease = co_await pool_.acquire(r.url.origin());
+      lease = co_await pool_.acquire(key);
     } catch (const CancelledError&) {
       if (phase.expired()) phase.raise(r.url);
       throw;
     }
   }
   timings.pool_wait = since(wait_started);
-  if (lease.connection) co_return lease;
+  if (queued) emit(r.traces, &TraceConfig::on_connection_queued_end, r.url);
+  if (lease.connection) {
+    emit(r.traces, &TraceConfig::on_connection_reuseconn, r.url);
+    co_return lease;
+  }
+  emit(r.traces, &TraceConfig::on_connection_create_start, r.url);
 
   std::vector<SocketAddress> addresses;
   const auto dns_started = Clock::now();
@@ -204,7 +212,11 @@ Task<Lease> NativeBackend::open_connection(const PreparedRequest& r, Timings& ti
   } else {
     PhaseDeadline phase(earliest({total, connect}));
     try {
+      emit(r.traces, &TraceConfig::on_dns_resolvehost_start, r.url.host());
       addresses = co_await resolver_.resolve(r.url.host(), r.url.port(), timings.dns_cache_hit);
+      emit(r.traces, timings.dns_cache_hit ? &TraceConfig::on_dns_cache_hit : &TraceConfig::on_dns_cache_miss,
+           r.url.host());
+      emit(r.traces, &TraceConfig::on_dns_resolvehost_end, r.url.host());
     } catch (const CancelledError&) {
       if (phase.expired()) phase.raise(r.url);
       throw;
@@ -225,6 +237,7 @@ Task<Lease> NativeBackend::open_connection(const PreparedRequest& r, Timings& ti
       lease.connection = std::make_unique<Connection>(lease.key(), ParserLimits{.max_body_size = r.max_body_size});
       lease.connection->socket = std::move(socket);
       timings.connect = since(connect_started);
+      emit(r.traces, &TraceConfig::on_connection_create_end, r.url);
       co_return lease;
     } catch (const CancelledError&) {
       if (phase.expired()) phase.raise(r.url);

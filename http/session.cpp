@@ -54,37 +54,9 @@ Task<ClientResponse> send_with_cookies(ClientSession::Impl& s, const PreparedReq
   s.jar.update(response.headers(), r.url);
   co_return response;
 }
-}  // namespace
-
-Task<> ClientSession::close() {
-  if (impl_->closed) co_return;
-  impl_->closed = true;
-  co_await impl_->backend->close();
-}
-
-Task<ClientResponse> ClientSession::request(std::string method, std::string url_text, RequestOptions options) {
-  Impl& s = *impl_;
-  if (s.closed) throw ClientError("the session is closed; cannot request " + url_text);
-  PreparedRequest r;
-  r.started = std::chrono::steady_clock::now();
-  r.method = std::move(method);
-  r.url = (s.base_url ? s.base_url->join(url_text) : URL::parse(url_text)).with_query(options.params);
-  r.timeout = options.timeout.value_or(s.options.timeout);
-  r.max_body_size = s.options.max_body_size;
-  for (const auto& [name, value] : s.options.headers)
-    if (!options.headers.contains(name)) r.headers.add(name, value);
-  for (const auto& [name, value] : options.headers) r.headers.add(name, value);
+/// Sends `r`, following redirects as `options` allow.
+Task<ClientResponse> follow(ClientSession::Impl& s, PreparedRequest r, const RequestOptions& options) {
   const bool decode = s.options.auto_decompress;
-  if (decode && !r.headers.contains("Accept-Encoding")) r.headers.add("Accept-Encoding", "gzip, deflate");
-  if (options.form) {
-    r.body = encode_form(*options.form);
-    if (!r.headers.contains("Content-Type")) r.headers.add("Content-Type", "application/x-www-form-urlencoded");
-  } else if (options.json) {
-    r.body = std::move(*options.json);
-    if (!r.headers.contains("Content-Type")) r.headers.add("Content-Type", "application/json");
-  } else if (options.body) {
-    r.body = std::move(*options.body);
-  }
   std::vector<ClientResponse> history;
   for (std::size_t redirects = 0;; ++redirects) {
     ClientResponse response = co_await send_with_cookies(s, r);
@@ -118,10 +90,56 @@ Task<ClientResponse> ClientSession::request(std::string method, std::string url_
       r.headers.remove("Authorization");
       r.headers.remove("Cookie");
     }
+    emit(r.traces, &TraceConfig::on_request_redirect, r.url, response);
     r.url = next;
     history.push_back(std::move(response));
   }
 }
+}  // namespace
+
+Task<> ClientSession::close() {
+  if (impl_->closed) co_return;
+  impl_->closed = true;
+  co_await impl_->backend->close();
+}
+
+Task<ClientResponse> ClientSession::request(std::string method, std::string url_text, RequestOptions options) {
+  Impl& s = *impl_;
+  if (s.closed) throw ClientError("the session is closed; cannot request " + url_text);
+  PreparedRequest r;
+  r.started = std::chrono::steady_clock::now();
+  r.method = std::move(method);
+  r.url = (s.base_url ? s.base_url->join(url_text) : URL::parse(url_text)).with_query(options.params);
+  r.timeout = options.timeout.value_or(s.options.timeout);
+  r.max_body_size = s.options.max_body_size;
+  r.traces = s.options.trace_configs.empty() ? nullptr : &s.options.trace_configs;
+  for (const auto& [name, value] : s.options.headers)
+    if (!options.headers.contains(name)) r.headers.add(name, value);
+  for (const auto& [name, value] : options.headers) r.headers.add(name, value);
+  const bool decode = s.options.auto_decompress;
+  if (decode && !r.headers.contains("Accept-Encoding")) r.headers.add("Accept-Encoding", "gzip, deflate");
+  if (options.form) {
+    r.body = encode_form(*options.form);
+    if (!r.headers.contains("Content-Type")) r.headers.add("Content-Type", "application/x-www-form-urlencoded");
+  } else if (options.json) {
+    r.body = std::move(*options.json);
+    if (!r.headers.contains("Content-Type")) r.headers.add("Content-Type", "application/json");
+  } else if (options.body) {
+    r.body = std::move(*options.body);
+  }
+  emit(r.traces, &TraceConfig::on_request_start, r.method, r.url);
+  std::exception_ptr failure;
+  try {
+    ClientResponse response = co_await follow(s, r, options);
+    emit(r.traces, &TraceConfig::on_request_end, r.method, r.url, response);
+    co_return response;
+  } catch (...) {
+    failure = std::current_exception();
+  }
+  emit(r.traces, &TraceConfig::on_request_exception, r.method, r.url, failure);
+  std::rethrow_exception(failure);
+}
+
 
 Task<ClientResponse> ClientSession::get(std::string url, RequestOptions o) { return request("GET", std::move(url), std::move(o)); }
 Task<ClientResponse> ClientSession::post(std::string url, RequestOptions o) { return request("POST", std::move(url), std::move(o)); }

@@ -7,10 +7,12 @@
 #include <chrono>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "coring/http/headers.hpp"
 #include "coring/http/response.hpp"
 #include "coring/http/timeout.hpp"
+#include "coring/http/trace.hpp"
 #include "coring/http/url.hpp"
 #include "coring/task.hpp"
 
@@ -28,6 +30,8 @@ struct PreparedRequest {
   std::chrono::steady_clock::time_point started;
   /// Responses larger than this are a ClientPayloadError (0: no limit).
   std::size_t max_body_size = 0;
+  /// The session's trace configs (connection and DNS events are the backend's to emit).
+  const std::vector<TraceConfig>* traces = nullptr;
 };
 
 class Backend {

@@ -56,6 +56,8 @@ struct SessionOptions {
   /// Keep a cookie jar: Set-Cookie stored, Cookie sent back by domain, path,
   /// expiry and Secure (aiohttp's CookieJar; false is its DummyCookieJar).
   bool use_cookies = true;
+  /// Hooks called at each event of every request (aiohttp's trace_configs).
+  std::vector<TraceConfig> trace_configs;
 };
 
 struct RequestOptions {
