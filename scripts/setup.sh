@@ -2,7 +2,9 @@
 # Installs the Debian 12 packages coring needs (only the missing ones), then
 # configures and compiles build/. Idempotent: a second run only recompiles.
 #   scripts/setup.sh              release build in build/
-#   BUILD=build-asan SANITIZE=1 scripts/setup.sh   ASan+UBSan debug build
+#   BUILD=build-asan SANITIZE=1 scripts/setup.sh   ASan+UBSan debug build (-O0: it compiles
+#   five times faster than -O2 under ASan, and nothing relies on the optimiser:
+#   awaits run in constant stack without tail calls)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -23,7 +25,7 @@ fi
 build=${BUILD:-build}
 if [[ ! -f $build/build.ninja ]]; then
   if [[ ${SANITIZE:-0} == 1 ]]; then
-    meson setup "$build" -Dbuildtype=debugoptimized -Db_sanitize=address,undefined -Db_lundef=false >/dev/null
+    meson setup "$build" -Dbuildtype=debug -Db_sanitize=address,undefined -Db_lundef=false >/dev/null
   else
     meson setup "$build" >/dev/null
   fi
