@@ -31,13 +31,17 @@ bool allowed_in_target(unsigned char c) {
          c == '&' || c == '\'' || c == '(' || c == ')' || c == '*' || c == '+' || c == ',' || c == ';' || c == '=';
 }
 
-std::string encode_target_part(std::string_view text) {
+/// Percent-encodes every byte `keep` rejects; `plus_for_space` as forms do.
+template <class Keep>
+std::string percent_encode(std::string_view text, Keep keep, bool plus_for_space) {
   static const char hex[] = "0123456789ABCDEF";
   std::string out;
   out.reserve(text.size());
   for (unsigned char c : text) {
-    if (allowed_in_target(c)) {
+    if (keep(c)) {
       out += static_cast<char>(c);
+    } else if (plus_for_space && c == ' ') {
+      out += '+';
     } else {
       out += '%';
       out += hex[c >> 4];
@@ -46,6 +50,8 @@ std::string encode_target_part(std::string_view text) {
   }
   return out;
 }
+
+std::string encode_target_part(std::string_view text) { return percent_encode(text, allowed_in_target, false); }
 
 /// Removes "." and ".." segments (RFC 3986 section 5.2.4).
 std::string remove_dot_segments(std::string_view path) {
@@ -201,23 +207,7 @@ URL URL::join(std::string_view reference) const {
   return url;
 }
 
-std::string form_urlencode(std::string_view text) {
-  static const char hex[] = "0123456789ABCDEF";
-  std::string out;
-  out.reserve(text.size());
-  for (unsigned char c : text) {
-    if (is_unreserved(c)) {
-      out += static_cast<char>(c);
-    } else if (c == ' ') {
-      out += '+';
-    } else {
-      out += '%';
-      out += hex[c >> 4];
-      out += hex[c & 15];
-    }
-  }
-  return out;
-}
+std::string form_urlencode(std::string_view text) { return percent_encode(text, is_unreserved, true); }
 
 std::string encode_form(const QueryParams& fields) {
   std::string out;

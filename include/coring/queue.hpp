@@ -43,20 +43,15 @@ class Queue {
  private:
   // A waiting getter gets the item handed to it directly, so that nobody
   // can take it between the wake-up and the getter's turn to run.
-  void push(T item) {
+  // `at_front`: an item given back by a cancelled getter keeps its place.
+  void push(T item, bool at_front = false) {
     if (auto* getter = getters_.pop_front()) {
       static_cast<Get*>(getter)->slot.emplace(std::move(item));
       getter->wake(true);
+    } else if (at_front) {
+      items_.push_front(std::move(item));
     } else {
       items_.push_back(std::move(item));
-    }
-  }
-  void push_front(T item) {
-    if (auto* getter = getters_.pop_front()) {
-      static_cast<Get*>(getter)->slot.emplace(std::move(item));
-      getter->wake(true);
-    } else {
-      items_.push_front(std::move(item));
     }
   }
   T pop() {
@@ -106,7 +101,7 @@ class Queue {
       if (!unpark()) return queue.pop();
       if (task->must_cancel) {
         // The item handed to this getter goes back to the head of the queue.
-        if (slot) queue.push_front(std::move(*slot));
+        if (slot) queue.push(std::move(*slot), true);
         task->throw_if_cancelled();
       }
       return std::move(*slot);
