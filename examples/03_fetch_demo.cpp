@@ -21,10 +21,9 @@
 #include <chrono>
 #include <coring/coring.hpp>
 #include <coring/http/client.hpp>
-#include <coring/http/server.hpp>
+#include <coring/http/server_thread.hpp>
 #include <cstdio>
-#include <future>
-#include <thread>
+#include <optional>
 
 using namespace coring;
 using namespace coring::http;
@@ -72,29 +71,11 @@ int main(int argc, char** argv) {
   app.add_option("--url", url, "an http:// URL to fetch instead of the embedded server");
   CLI11_PARSE(app, argc, argv);
 
-  // The embedded server: its own thread, its own loop. Cancelled through
-  // call_soon_threadsafe, the one way into another thread's loop.
-  std::promise<std::pair<EventLoop*, std::string>> ready;
-  std::thread server_thread;
-  EventLoop* server_loop = nullptr;
-  TaskHandle<void>* serving = nullptr;
+  // The embedded server: its own thread, its own loop (one loop per thread).
+  std::optional<ServerThread> server;
   if (url.empty()) {
-    server_thread = std::thread([&ready, &serving, delay_ms] {
-      run([](std::promise<std::pair<EventLoop*, std::string>>& r, TaskHandle<void>*& s, int delay) -> Task<> {
-        Server server(SocketAddress::parse("127.0.0.1:0"), builtin_routes());
-        auto handle = create_task(server.serve());
-        s = &handle;
-        r.set_value({&EventLoop::get(), server.base_url() + (delay > 0 ? "/delay/" + std::to_string(delay) : "/small")});
-        try {
-          co_await handle;
-        } catch (const CancelledError&) {
-        }
-        co_await server.close();
-      }(ready, serving, delay_ms));
-    });
-    auto [loop, server_url] = ready.get_future().get();
-    server_loop = loop;
-    url = server_url;
+    server.emplace(SocketAddress::parse("127.0.0.1:0"));
+    url = server->base_url() + (delay_ms > 0 ? "/delay/" + std::to_string(delay_ms) : "/small");
   }
 
   int code = 0;
@@ -103,10 +84,6 @@ int main(int argc, char** argv) {
   } catch (const std::exception& e) {
     std::fprintf(stderr, "fetch_demo: %s\n", e.what());
     code = 1;
-  }
-  if (server_thread.joinable()) {
-    server_loop->call_soon_threadsafe([&serving] { serving->cancel(); });
-    server_thread.join();
   }
   return code;
 }

@@ -9,7 +9,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 packages=(g++ meson ninja-build pkg-config liburing-dev doctest-dev node-llhttp
-          libssl-dev libc-ares-dev zlib1g-dev libbenchmark-dev libcli11-dev
+          libssl-dev libc-ares-dev zlib1g-dev nlohmann-json3-dev libbenchmark-dev libcli11-dev
           nginx-light openssl python3)
 missing=()
 for p in "${packages[@]}"; do
