@@ -17,7 +17,7 @@ def run(*argv):
     return done.returncode, done.stdout, done.stderr
 
 
-sleep_demo, gather_demo, fetch_demo = sys.argv[1], sys.argv[2], sys.argv[3]
+sleep_demo, gather_demo, fetch_demo, timeout_demo = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
 
 # sleep_demo: sequential takes the sum of the sleeps, concurrent about one.
 scale = 0.05
@@ -62,6 +62,23 @@ check(re.search(r"concurrent .*: [\d.]+ s, 200 responses with status 200", out) 
       "fetch_demo: 200 concurrent responses")
 code, _, err = run(fetch_demo, "--url", "ftp://nowhere/")
 check(code != 0 and "ftp" in err, "fetch_demo: a bad --url is reported")
+
+# timeout_demo: which timeout fires, and which requests get through.
+code, out, err = run(timeout_demo, "--scale", "0.1")
+check(code == 0, f"timeout_demo exited with {code}: {err}")
+expected = [
+    r"a 0\.5 s answer: 200",
+    r"a 2 s answer: total timeout after 1\.\d\d s",
+    r"a 2 s answer, total 3 s: 200",
+    r"20 bytes at 0\.1 s each, total 1 s: total timeout",
+    r"20 bytes at 0\.1 s each, sock_read 0\.5 s: 200, 20 bytes",
+    r"a 2 s silence, sock_read 0\.5 s: sock_read timeout",
+    r"a request queued behind it, pool 0\.5 s: pool timeout",
+    r"a 1\.5 s answer holding the connection: 200",
+    r"wait_for 0\.5 s: TimeoutError",
+]
+for pattern in expected:
+    check(re.search(pattern, out) is not None, f"timeout_demo: {pattern}")
 
 for f in failures:
     print("FAIL:", f)
