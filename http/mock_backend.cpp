@@ -46,7 +46,23 @@ std::size_t MockBackend::call_count(std::string_view method, std::string_view ur
 }
 
 Task<ClientResponse> MockBackend::send(const PreparedRequest& r) {
-  calls_.push_back({r.method, r.url, r.headers, r.body});
+  std::string sent = r.body;
+  if (r.body_stream) {
+    // Drained as the native backend would send it, under `total`, so a test
+    // can assert what a streamed body held.
+    detail::PhaseDeadline phase(detail::Deadline::after(r.started, r.timeout.total, TimeoutKind::total));
+    try {
+      for (;;) {
+        const std::string chunk = co_await r.body_stream();
+        if (chunk.empty()) break;
+        sent += chunk;
+      }
+    } catch (const CancelledError&) {
+      if (phase.expired()) phase.raise(r.url);
+      throw;
+    }
+  }
+  calls_.push_back({r.method, r.url, r.headers, std::move(sent)});
   const std::string key = key_of(r.method, r.url);
   auto it = replies_.find(key);
   if (it == replies_.end() || it->second.empty())

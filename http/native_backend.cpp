@@ -46,7 +46,9 @@ void write_request(Connection& c, const PreparedRequest& r, bool force_close) {
   }
   if (!r.headers.contains("User-Agent")) out += "User-Agent: coring/0.1\r\n";
   if (!r.headers.contains("Accept")) out += "Accept: */*\r\n";
-  if (!r.body.empty() || r.method == "POST" || r.method == "PUT" || r.method == "PATCH") {
+  if (r.body_stream) {
+    out += "Transfer-Encoding: chunked\r\n";
+  } else if (!r.body.empty() || r.method == "POST" || r.method == "PUT" || r.method == "PATCH") {
     out += "Content-Length: ";
     out += std::to_string(r.body.size());
     out += "\r\n";
@@ -54,6 +56,39 @@ void write_request(Connection& c, const PreparedRequest& r, bool force_close) {
   if (force_close) out += "Connection: close\r\n";
   out += "\r\n";
   out += r.body;  // headers and body in one send
+}
+
+/// Appends `data` in chunked framing; empty data is the last chunk.
+void append_chunk(std::string& out, std::string_view data) {
+  char size[24];
+  const int n = std::snprintf(size, sizeof size, "%zx\r\n", data.size());
+  out.append(size, static_cast<std::size_t>(n));
+  out += data;
+  out += "\r\n";
+}
+
+/// Sends c.out whole. A failure on a reused connection may be a stale one.
+Task<> send_out(Connection& c, const PreparedRequest& r, bool reused) {
+  try {
+    co_await c.socket.send_all(std::as_bytes(std::span(c.out.data(), c.out.size())));
+  } catch (const OSError& e) {
+    if (reused) throw StaleConnection{std::strerror(e.code().value())};
+    throw ServerDisconnectedError("connection to " + r.url.origin() + " broke while sending the request to " +
+                                  r.url.to_string() + ": " + std::strerror(e.code().value()));
+  }
+}
+
+/// Sends the head in c.out, then the streamed body as it is produced: one
+/// send per chunk (the head goes with the first), so only one chunk is held
+/// at a time. The producer's own exceptions pass through untouched.
+Task<> send_streamed(Connection& c, const PreparedRequest& r, bool reused) {
+  for (;;) {
+    const std::string chunk = co_await r.body_stream();
+    append_chunk(c.out, chunk);
+    co_await send_out(c, r, reused);
+    c.out.clear();
+    if (chunk.empty()) co_return;
+  }
 }
 
 /// The server's `Keep-Alive: timeout=N`, if it sent one.
@@ -253,7 +288,8 @@ Task<Lease> NativeBackend::open_connection(const PreparedRequest& r, Timings& ti
 }
 
 Task<ClientResponse> NativeBackend::send(const PreparedRequest& r) {
-  const bool idempotent = is_idempotent(r.method);
+  // A streamed body has been consumed by the first attempt.
+  const bool replayable = is_idempotent(r.method) && !r.body_stream;
   for (int attempt = 0;; ++attempt) {
     Timings timings;
     Lease lease = co_await open_connection(r, timings);
@@ -268,16 +304,17 @@ Task<ClientResponse> NativeBackend::send(const PreparedRequest& r) {
       write_request(c, r, options_.force_close);
       const Deadline total = Deadline::after(r.started, r.timeout.total, TimeoutKind::total);
       {
+        // `total` covers the wait for a streamed body's producer too.
         PhaseDeadline phase(total);
         try {
-          co_await c.socket.send_all(std::as_bytes(std::span(c.out.data(), c.out.size())));
+          if (r.body_stream) {
+            co_await send_streamed(c, r, reused);
+          } else {
+            co_await send_out(c, r, reused);
+          }
         } catch (const CancelledError&) {
           if (phase.expired()) phase.raise(r.url);
           throw;
-        } catch (const OSError& e) {
-          if (reused) throw StaleConnection{std::strerror(e.code().value())};
-          throw ServerDisconnectedError("connection to " + r.url.origin() + " broke while sending the request to " +
-                                        r.url.to_string() + ": " + std::strerror(e.code().value()));
         }
       }
       const auto sent = Clock::now();
@@ -291,9 +328,10 @@ Task<ClientResponse> NativeBackend::send(const PreparedRequest& r) {
       }
       timings.first_byte = since(sent);
     } catch (const StaleConnection& stale) {
-      if (attempt == 0 && idempotent) continue;  // once, on a fresh connection
+      if (attempt == 0 && replayable) continue;  // once, on a fresh connection
       throw ServerDisconnectedError("server at " + r.url.origin() + " closed the pooled connection before answering " +
-                                    r.url.to_string() + ": " + stale.why);
+                                    r.url.to_string() + ": " + stale.why +
+                                    (r.body_stream ? " (a streamed body is not sent twice)" : ""));
     }
     auto& head = c.parser.head();
     body->server_keepalive_ = keepalive_hint(head.headers);

@@ -78,11 +78,20 @@ Task<ClientResponse> follow(ClientSession::Impl& s, PreparedRequest r, const Req
                                  r.url.to_string() + " to " + std::string(*location),
                              status);
     const URL next = r.url.join(*location);
+    const bool to_get = (status == 303 && r.method != "HEAD") || ((status == 301 || status == 302) && r.method == "POST");
+    // A streamed body has been consumed: the next hop could not carry it.
+    if (r.body_stream && !to_get)
+      throw ClientResponseError("cannot follow the " + std::to_string(status) + " redirect from " + r.url.to_string() +
+                                    " to " + next.to_string() +
+                                    ": the request body was streamed and cannot be sent again"
+                                    " (with allow_redirects = false the response is returned)",
+                                status);
     // Read the (small) redirect body so its connection can be reused.
     co_await response.read();
-    if ((status == 303 && r.method != "HEAD") || ((status == 301 || status == 302) && r.method == "POST")) {
+    if (to_get) {
       r.method = "GET";
       r.body.clear();
+      r.body_stream = nullptr;
       r.headers.remove("Content-Type");
     }
     // Credentials are for the origin they were given to.
@@ -118,6 +127,13 @@ Task<ClientResponse> ClientSession::request(std::string method, std::string url_
   for (const auto& [name, value] : options.headers) r.headers.add(name, value);
   const bool decode = s.options.auto_decompress;
   if (decode && !r.headers.contains("Accept-Encoding")) r.headers.add("Accept-Encoding", "gzip, deflate");
+  // aiohttp refuses data= with json= too: silently sending one of two
+  // bodies would hide a mistake.
+  const int bodies = int(options.body.has_value()) + int(options.form.has_value()) + int(options.json.has_value()) +
+                     int(bool(options.body_stream));
+  if (bodies > 1)
+    throw InvalidRequestError("request to " + r.url.to_string() +
+                              " has more than one of body, form, json and body_stream");
   if (options.form) {
     r.body = encode_form(*options.form);
     if (!r.headers.contains("Content-Type")) r.headers.add("Content-Type", "application/x-www-form-urlencoded");
@@ -126,6 +142,8 @@ Task<ClientResponse> ClientSession::request(std::string method, std::string url_
     if (!r.headers.contains("Content-Type")) r.headers.add("Content-Type", "application/json");
   } else if (options.body) {
     r.body = std::move(*options.body);
+  } else if (options.body_stream) {
+    r.body_stream = std::move(options.body_stream);
   }
   emit(r.traces, &TraceConfig::on_request_start, r.method, r.url);
   std::exception_ptr failure;

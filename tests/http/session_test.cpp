@@ -27,6 +27,25 @@ Headers location(std::string where) {
   return h;
 }
 
+struct Pieces {
+  std::vector<std::string> left;  // in reverse order
+  std::shared_ptr<std::size_t> taken;
+};
+
+Task<std::string> next_of(std::shared_ptr<Pieces> p) {
+  if (p->left.empty()) co_return std::string();
+  std::string next = std::move(p->left.back());
+  p->left.pop_back();
+  ++*p->taken;
+  co_return next;
+}
+
+/// A body stream yielding `pieces`; `taken` counts the pieces given out.
+BodyStream stream_of(std::vector<std::string> pieces, std::shared_ptr<std::size_t> taken) {
+  auto p = std::make_shared<Pieces>(Pieces{{pieces.rbegin(), pieces.rend()}, std::move(taken)});
+  return [p] { return next_of(p); };
+}
+
 }  // namespace
 
 TEST_CASE("the mock answers registered requests and records every call") {
@@ -161,4 +180,74 @@ TEST_CASE("more than max_redirects is TooManyRedirects") {
     CHECK_THROWS_AS(co_await s.get("http://loop.test/", std::move(two)), TooManyRedirects);
   });
   CHECK(mock->calls().size() == 11 + 3);
+}
+
+TEST_CASE("the mock drains a streamed body into its call record") {
+  auto mock = std::make_shared<MockBackend>();
+  mock->add("PUT", "http://up.test/file", {.status = 201});
+  auto taken = std::make_shared<std::size_t>(0);
+  with_mock(mock, [taken](ClientSession& s) -> Task<> {
+    RequestOptions o{.body_stream = stream_of({"ab", "c", "def"}, taken)};
+    CHECK((co_await s.put("http://up.test/file", std::move(o))).status() == 201);
+  });
+  CHECK(*taken == 3);
+  REQUIRE(mock->calls().size() == 1);
+  CHECK(mock->calls()[0].body == "abcdef");
+}
+
+TEST_CASE("a redirect that would resend a streamed body is an error; 303 drops the body") {
+  auto mock = std::make_shared<MockBackend>();
+  mock->add("POST", "http://r.test/307", {.status = 307, .headers = location("/elsewhere")});
+  mock->add("PUT", "http://r.test/308", {.status = 308, .headers = location("/elsewhere")});
+  mock->add("PUT", "http://r.test/302", {.status = 302, .headers = location("/elsewhere")});
+  mock->add("POST", "http://r.test/303", {.status = 303, .headers = location("/done")});
+  mock->add("GET", "http://r.test/done", {.body = "done"});
+  auto taken = std::make_shared<std::size_t>(0);
+  with_mock(mock, [taken](ClientSession& s) -> Task<> {
+    for (const char* method : {"POST", "PUT"}) {
+      const std::string url = std::string("http://r.test/") + (method == std::string("POST") ? "307" : "308");
+      RequestOptions o{.body_stream = stream_of({"once"}, taken)};
+      try {
+        co_await s.request(method, url, std::move(o));
+        FAIL("expected the redirect to be refused");
+      } catch (const ClientResponseError& e) {
+        const std::string what = e.what();
+        CHECK(what.find(url) != std::string::npos);
+        CHECK(what.find("http://r.test/elsewhere") != std::string::npos);
+        CHECK(what.find("streamed") != std::string::npos);
+        CHECK((e.status() == 307 || e.status() == 308));
+      }
+    }
+    RequestOptions put302{.body_stream = stream_of({"once"}, taken)};
+    CHECK_THROWS_AS(co_await s.put("http://r.test/302", std::move(put302)), ClientResponseError);
+
+    RequestOptions no_follow{.body_stream = stream_of({"once"}, taken), .allow_redirects = false};
+    CHECK((co_await s.post("http://r.test/307", std::move(no_follow))).status() == 307);
+
+    RequestOptions see_other{.body_stream = stream_of({"once"}, taken)};
+    auto r = co_await s.post("http://r.test/303", std::move(see_other));
+    CHECK(co_await r.read() == "done");
+  });
+  CHECK(*taken == 5);  // each stream was read once, to its end
+  CHECK(mock->call_count("GET", "http://r.test/elsewhere") == 0);
+  CHECK(mock->call_count("POST", "http://r.test/elsewhere") == 0);
+  const auto& last = mock->calls().back();
+  CHECK(last.method == "GET");
+  CHECK(last.body.empty());
+  CHECK(mock->calls().at(mock->calls().size() - 2).body == "once");
+}
+
+TEST_CASE("a request with more than one body is an InvalidRequestError, and nothing is sent") {
+  auto mock = std::make_shared<MockBackend>();
+  mock->add("POST", "http://b.test/", {});
+  auto taken = std::make_shared<std::size_t>(0);
+  with_mock(mock, [taken](ClientSession& s) -> Task<> {
+    RequestOptions both{.body = std::string("x"), .body_stream = stream_of({"y"}, taken)};
+    CHECK_THROWS_WITH_AS(co_await s.post("http://b.test/", std::move(both)), doctest::Contains("more than one of"),
+                         InvalidRequestError);
+    RequestOptions form_and_json{.form = QueryParams{{"a", "1"}}, .json = std::string("{}")};
+    CHECK_THROWS_AS(co_await s.post("http://b.test/", std::move(form_and_json)), InvalidRequestError);
+  });
+  CHECK(*taken == 0);
+  CHECK(mock->calls().empty());
 }

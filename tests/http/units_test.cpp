@@ -87,6 +87,26 @@ TEST_CASE("the parser reads a response split at every byte") {
   CHECK(p.keep_alive());
 }
 
+TEST_CASE("the request parser reads a chunked body split at every byte, then the next request") {
+  // What a streamed upload (RequestOptions::body_stream) looks like to the server.
+  const std::string wire =
+      "PUT /echo HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n"
+      "5\r\nhello\r\n10\r\n, sixteen bytes!\r\n0\r\n\r\n"
+      "GET /next HTTP/1.1\r\nHost: h\r\n\r\n";
+  detail::RequestParser p;
+  std::size_t used = 0;
+  while (used < wire.size() && !p.message_complete()) used += p.feed(std::string_view(&wire[used], 1));
+  REQUIRE(p.message_complete());
+  CHECK(p.head().method == "PUT");
+  CHECK(p.body() == "hello, sixteen bytes!");
+  CHECK(p.keep_alive());
+  p.start();
+  p.feed(std::string_view(wire).substr(used));
+  REQUIRE(p.message_complete());
+  CHECK(p.head().target == "/next");
+  CHECK(p.body().empty());
+}
+
 TEST_CASE("the parser skips 1xx interim responses") {
   detail::ResponseParser p;
   p.feed("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 201 Created\r\nContent-Length: 2\r\n\r\nok");

@@ -5,6 +5,7 @@
 // its response. coring ships the native backend (HTTP/1.1 over io_uring
 // sockets, pooled) and MockBackend for tests; TLS and HTTP/2 plug in here.
 #include <chrono>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -18,6 +19,11 @@
 
 namespace coring::http {
 
+/// A request body produced piece by piece (aiohttp's async generator as
+/// `data=`): each call returns the next chunk, an empty string the end. It
+/// is called on the session's loop, each call awaited before the next.
+using BodyStream = std::function<Task<std::string>()>;
+
 /// One request, ready to go: the session has resolved the URL and merged
 /// the headers (Host, Content-Length and the like are the backend's to add).
 struct PreparedRequest {
@@ -25,6 +31,10 @@ struct PreparedRequest {
   URL url;
   Headers headers;
   std::string body;
+  /// When set, `body` is empty and the body is what this yields. A backend
+  /// calls it to its end at most once, sends each chunk as it comes (the
+  /// native one chunked), and never retries such a request: it cannot be replayed.
+  BodyStream body_stream;
   ClientTimeout timeout;
   /// When the request started (for `total`): deadlines count from here.
   std::chrono::steady_clock::time_point started;

@@ -64,12 +64,22 @@ struct RequestOptions {
   /// Appended to the URL's query, percent-encoded.
   QueryParams params;
   Headers headers;
+  // At most one of body, form, json and body_stream (InvalidRequestError otherwise).
   /// The request body, sent as is (Content-Length is set).
   std::optional<std::string> body;
   /// Form fields: sent as application/x-www-form-urlencoded.
   std::optional<QueryParams> form;
-  /// JSON text: sent with Content-Type application/json.
+  /// JSON text: sent with Content-Type application/json. From an
+  /// nlohmann::json value: `.json = value.dump()` (see coring/http/json.hpp).
   std::optional<std::string> json;
+  /// A body produced as it is sent (aiohttp's async generator as data=):
+  /// sent with Transfer-Encoding: chunked, one chunk at a time, never held
+  /// whole. Read once, so never sent twice: no retry on a stale pooled
+  /// connection, and a redirect that would resend it (307, 308; 301 and 302
+  /// but after POST) is a ClientResponseError. 303 turns it into a GET
+  /// without body. An exception it throws fails the request and its
+  /// connection. What it refers to must outlive the request.
+  BodyStream body_stream;
   /// Replaces the session's timeouts for this request.
   std::optional<ClientTimeout> timeout;
   /// Follow 301, 302, 303, 307 and 308 (303, and 301/302 after POST, turn

@@ -37,7 +37,8 @@ class ServerDisconnectedError : public ClientConnectionError {
   using ClientConnectionError::ClientConnectionError;
 };
 
-/// The body could not be read: truncated, bad chunk, bad encoding, too large.
+/// The body could not be read: truncated, bad chunk, bad encoding, too large,
+/// or not the JSON that json() (coring/http/json.hpp) was asked to parse.
 class ClientPayloadError : public ClientError {
  public:
   using ClientError::ClientError;
@@ -61,6 +62,12 @@ class ClientResponseError : public ClientError {
 };
 
 class TooManyRedirects : public ClientResponseError {
+ public:
+  using ClientResponseError::ClientResponseError;
+};
+
+/// json() found a Content-Type other than the one expected (aiohttp.ContentTypeError).
+class ContentTypeError : public ClientResponseError {
  public:
   using ClientResponseError::ClientResponseError;
 };

@@ -34,6 +34,7 @@ class MockBackend final : public Backend {
     std::string method;
     URL url;
     Headers headers;
+    /// The body; a streamed one drained to its end.
     std::string body;
   };
 

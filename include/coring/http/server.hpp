@@ -19,7 +19,7 @@ struct ServerRequest {
   std::string path;
   std::string query;
   Headers headers;
-  std::string body;
+  std::string body;  // whole, de-chunked if it came with Transfer-Encoding: chunked
 };
 
 /// One request being answered. A handler answers with respond(), or writes

@@ -11,8 +11,9 @@ using Seconds = std::chrono::duration<double>;
 /// in all and 30 s to open a socket. Unlike aiohttp, setting one field keeps
 /// the other defaults: `ClientTimeout{.total = 60s}` still has sock_connect 30 s.
 struct ClientTimeout {
-  /// The whole request: waiting for a pooled connection, connecting, sending,
-  /// and reading the response to its last body byte.
+  /// The whole request: waiting for a pooled connection, connecting, sending
+  /// (waiting for a streamed body's chunks included), and reading the
+  /// response to its last body byte.
   std::optional<Seconds> total = Seconds(300);
   /// Waiting for a pooled connection plus connecting a new one.
   std::optional<Seconds> connect = std::nullopt;

@@ -1,0 +1,239 @@
+// Streamed request bodies (RequestOptions::body_stream) through the native
+// backend, against the project's own server and a raw socket server.
+#include <doctest/doctest.h>
+
+#include <cstdint>
+#include <memory>
+#include <stdexcept>
+
+#include <coring/coring.hpp>
+#include <coring/http/client.hpp>
+#include <coring/http/server.hpp>
+
+#include "../support/server_fixture.hpp"
+
+using namespace coring;
+using namespace coring::http;
+using namespace std::chrono_literals;
+using test_support::with_server;
+using test_support::with_session;
+
+namespace {
+
+struct Chunks {
+  std::vector<std::string> pieces;
+  std::size_t next = 0;
+  std::chrono::milliseconds pause{0};
+  std::size_t fail_at = SIZE_MAX;  // throws instead of yielding this piece
+};
+
+// A free coroutine holding a share of the state: a lambda coroutine's
+// captures would live in the std::function, which is copied along the way.
+Task<std::string> next_piece(std::shared_ptr<Chunks> c) {
+  if (c->pause > 0ms) co_await sleep(c->pause);
+  if (c->next == c->fail_at) throw std::runtime_error("the producer broke");
+  if (c->next == c->pieces.size()) co_return std::string();
+  co_return c->pieces[c->next++];
+}
+
+/// A body stream yielding `c`'s pieces in turn; `c` counts what was taken.
+BodyStream stream_of(std::shared_ptr<Chunks> c) {
+  return [c] { return next_piece(c); };
+}
+
+/// The request's head as /echo shows it: the lines before the blank one.
+std::string echoed_head(const std::string& echo) { return echo.substr(0, echo.find("\n\n") + 1); }
+
+}  // namespace
+
+TEST_CASE("a streamed body goes out chunked, reaches /echo whole, and leaves the connection reusable") {
+  with_server([](Server& server) -> Task<> {
+    co_await with_session({}, [&](ClientSession& s) -> Task<> {
+      auto chunks = std::make_shared<Chunks>();
+      chunks->pieces = {"a", std::string(16384, 'x'), pattern_bytes(100000), "end"};
+      chunks->pause = 1ms;
+      RequestOptions o{.body_stream = stream_of(chunks)};
+      auto r = co_await s.post(server.base_url() + "/echo", std::move(o));
+      const std::string echo = co_await r.read();
+      const std::string head = echoed_head(echo);
+      CHECK(head.starts_with("POST /echo\n"));
+      CHECK(head.find("Transfer-Encoding: chunked\n") != std::string::npos);
+      CHECK(head.find("Content-Length") == std::string::npos);
+      CHECK(echo.ends_with("\n\na" + std::string(16384, 'x') + pattern_bytes(100000) + "end"));
+      CHECK(chunks->next == 4);
+
+      auto again = co_await s.get(server.base_url() + "/small");
+      CHECK(co_await again.read() == "Hello, world!");
+      CHECK(again.timings.reused_connection);
+      CHECK(server.connections_accepted() == 1);
+    });
+  });
+}
+
+namespace {
+
+/// Takes one connection and records every byte it receives in `seen` until
+/// the chunked body's last chunk, then answers "ok".
+Task<> record_one_request(Listener& listener, std::string& seen) {
+  Socket socket = co_await listener.accept();
+  std::exception_ptr failure;
+  try {
+    char buffer[4096];
+    // Bounded: the test's request is well under 1000 reads.
+    for (int reads = 0; reads < 1000 && !seen.ends_with("\r\n0\r\n\r\n"); ++reads) {
+      const std::size_t n = co_await socket.recv(std::as_writable_bytes(std::span(buffer)));
+      if (n == 0) break;
+      seen.append(buffer, n);
+    }
+    const std::string_view ok = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
+    co_await socket.send_all(std::as_bytes(std::span(ok.data(), ok.size())));
+  } catch (...) {
+    failure = std::current_exception();
+  }
+  co_await socket.close();
+  if (failure) std::rethrow_exception(failure);
+}
+
+struct Lockstep {
+  const std::string* seen;
+  int next = 0;
+};
+
+/// Yields "piece0".."piece2", but asks for piece k only once the server has
+/// received piece k-1: a client that gathered the body first would stall here.
+Task<std::string> next_in_lockstep(std::shared_ptr<Lockstep> l) {
+  if (l->next == 3) co_return std::string();
+  if (l->next > 0) {
+    const std::string previous = "piece" + std::to_string(l->next - 1);
+    for (int polls = 0; l->seen->find(previous) == std::string::npos; ++polls) {
+      if (polls == 2000) throw std::runtime_error(previous + " was not sent before the next piece was asked for");
+      co_await sleep(1ms);
+    }
+  }
+  co_return "piece" + std::to_string(l->next++);
+}
+
+Task<> lockstep_upload(std::string& seen, std::string& answer) {
+  Listener listener = Listener::bind(SocketAddress::parse("127.0.0.1:0"));
+  const std::string url = "http://" + listener.local_address().to_string() + "/upload";
+  auto serving = create_task(record_one_request(listener, seen));
+  std::exception_ptr failure;
+  try {
+    co_await with_session({}, [&](ClientSession& s) -> Task<> {
+      auto lockstep = std::make_shared<Lockstep>(Lockstep{&seen});
+      RequestOptions o{.body_stream = [lockstep] { return next_in_lockstep(lockstep); }};
+      auto r = co_await s.put(url, std::move(o));
+      answer = co_await r.read();
+    });
+  } catch (...) {
+    failure = std::current_exception();
+  }
+  serving.cancel();  // no-op once it has answered
+  try {
+    co_await serving;
+  } catch (const CancelledError&) {
+  }
+  co_await listener.close();
+  if (failure) std::rethrow_exception(failure);
+}
+
+}  // namespace
+
+TEST_CASE("each chunk is on the wire before the next one is asked for, framed as chunked encoding") {
+  std::string seen, answer;
+  run(lockstep_upload(seen, answer));
+  CHECK(answer == "ok");
+  CHECK(seen.starts_with("PUT /upload HTTP/1.1\r\n"));
+  CHECK(seen.find("\r\nTransfer-Encoding: chunked\r\n") != std::string::npos);
+  CHECK(seen.find("Content-Length") == std::string::npos);
+  CHECK(seen.ends_with("\r\n\r\n6\r\npiece0\r\n6\r\npiece1\r\n6\r\npiece2\r\n0\r\n\r\n"));
+}
+
+TEST_CASE("a streamed body is not retried on a stale pooled connection") {
+  // This server closes every connection right after answering, without
+  // saying so: the client pools it, and the next request finds it dead.
+  auto sneaky = [](ServerExchange& ex) -> Task<> {
+    co_await ex.respond(200, std::string_view("fine"));
+    ex.close_connection();
+  };
+  with_server(
+      [](Server& server) -> Task<> {
+        co_await with_session({}, [&](ClientSession& s) -> Task<> {
+          CHECK(co_await (co_await s.get(server.base_url() + "/")).read() == "fine");
+          co_await sleep(10ms);  // let the close reach us
+          auto chunks = std::make_shared<Chunks>();
+          chunks->pieces = {"one", "two"};
+          // PUT is idempotent: only the streamed body stops the retry.
+          RequestOptions o{.body_stream = stream_of(chunks)};
+          CHECK_THROWS_WITH_AS(co_await s.put(server.base_url() + "/", std::move(o)),
+                               doctest::Contains("a streamed body is not sent twice"), ServerDisconnectedError);
+          CHECK(server.connections_accepted() == 1);
+        });
+      },
+      sneaky);
+}
+
+TEST_CASE("a producer's exception fails the request as is, and its connection is not reused") {
+  with_server([](Server& server) -> Task<> {
+    co_await with_session({}, [&](ClientSession& s) -> Task<> {
+      CHECK(co_await (co_await s.get(server.base_url() + "/small")).read() == "Hello, world!");
+      auto chunks = std::make_shared<Chunks>();
+      chunks->pieces = {"half", "never"};
+      chunks->fail_at = 1;
+      RequestOptions o{.body_stream = stream_of(chunks)};
+      CHECK_THROWS_WITH_AS(co_await s.post(server.base_url() + "/echo", std::move(o)), "the producer broke",
+                           std::runtime_error);
+      // Half a chunked body went out on that connection: reusing it would
+      // have the server read this request as body bytes.
+      auto r = co_await s.get(server.base_url() + "/small");
+      CHECK(co_await r.read() == "Hello, world!");
+      CHECK_FALSE(r.timings.reused_connection);
+      CHECK(server.connections_accepted() == 2);
+    });
+  });
+}
+
+TEST_CASE("total covers a slow producer; sock_read still covers the answer") {
+  with_server([](Server& server) -> Task<> {
+    co_await with_session({}, [&](ClientSession& s) -> Task<> {
+      auto slow = std::make_shared<Chunks>();
+      slow->pieces = {"late"};
+      slow->pause = 5s;
+      RequestOptions total{.body_stream = stream_of(slow), .timeout = ClientTimeout{.total = Seconds(0.05)}};
+      try {
+        co_await s.post(server.base_url() + "/echo", std::move(total));
+        FAIL("expected a timeout");
+      } catch (const http::TimeoutError& e) {
+        CHECK(e.kind() == TimeoutKind::total);
+        CHECK(std::string(e.what()).find(server.base_url() + "/echo") != std::string::npos);
+      }
+
+      auto quick = std::make_shared<Chunks>();
+      quick->pieces = {"x"};
+      RequestOptions read{.body_stream = stream_of(quick), .timeout = ClientTimeout{.sock_read = Seconds(0.05)}};
+      try {
+        co_await s.post(server.base_url() + "/delay/2000", std::move(read));
+        FAIL("expected a timeout");
+      } catch (const http::TimeoutError& e) {
+        CHECK(e.kind() == TimeoutKind::sock_read);
+      }
+      CHECK(quick->next == 1);  // the body was sent before the wait for the answer
+    });
+  });
+}
+
+TEST_CASE("a 302 after a streamed POST is followed as a GET without body") {
+  with_server([](Server& server) -> Task<> {
+    co_await with_session({}, [&](ClientSession& s) -> Task<> {
+      auto chunks = std::make_shared<Chunks>();
+      chunks->pieces = {"form", "data"};
+      RequestOptions o{.body_stream = stream_of(chunks)};
+      auto r = co_await s.post(server.base_url() + "/redirect/1", std::move(o));
+      CHECK(r.status() == 200);
+      CHECK(r.method() == "GET");
+      CHECK(co_await r.read() == "redirected\n");
+      CHECK(r.history().size() == 1);
+      CHECK(chunks->next == 2);
+    });
+  });
+}
