@@ -1,0 +1,73 @@
+// The client library under load, for ../shared/peers/run-all.sh
+// (EXTRA_CLIENTS="coring_client=build/bench/coring_client_bench"): `URL C N`
+// makes N GET requests through one ClientSession with C connections, as C
+// workers in a gather (the shape of the aiohttp and undici peers), every
+// feature left on (cookies, decompression, redirects), and prints
+//   RESULT client=coring_client requests=N rps=R errors=E
+#include <chrono>
+#include <coring/coring.hpp>
+#include <coring/http/client.hpp>
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+#include <vector>
+
+using namespace coring;
+using namespace coring::http;
+
+namespace {
+
+struct Counts {
+  std::size_t left = 0;
+  std::size_t done = 0;
+  std::size_t errors = 0;
+  std::string first_error;
+};
+
+Task<> worker(ClientSession& session, const std::string& url, Counts& counts) {
+  while (counts.left > 0) {
+    --counts.left;
+    try {
+      ClientResponse response = co_await session.get(url);
+      co_await response.read();
+      if (response.status() == 200) {
+        ++counts.done;
+      } else {
+        ++counts.errors;
+      }
+    } catch (const ClientError& e) {
+      if (counts.first_error.empty()) counts.first_error = e.what();
+      ++counts.errors;
+    }
+  }
+}
+
+Task<> load(std::string url, std::size_t connections, Counts& counts) {
+  SessionOptions options;
+  options.connector.limit = connections;
+  co_await async_with(ClientSession(options), [&](ClientSession& session) -> Task<> {
+    std::vector<Task<>> workers;
+    for (std::size_t i = 0; i < connections; ++i) workers.push_back(worker(session, url, counts));
+    co_await gather(std::move(workers));
+  });
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc != 4) {
+    std::fprintf(stderr, "usage: %s URL CONNECTIONS REQUESTS\n", argv[0]);
+    return 2;
+  }
+  const std::string url = argv[1];
+  const auto connections = static_cast<std::size_t>(std::strtoul(argv[2], nullptr, 10));
+  Counts counts;
+  counts.left = static_cast<std::size_t>(std::strtoul(argv[3], nullptr, 10));
+  const auto start = std::chrono::steady_clock::now();
+  run(load(url, connections, counts));
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  std::printf("RESULT client=coring_client requests=%zu rps=%.0f errors=%zu\n", counts.done,
+              static_cast<double>(counts.done) / seconds, counts.errors);
+  if (!counts.first_error.empty()) std::fprintf(stderr, "first error: %s\n", counts.first_error.c_str());
+  return counts.errors == 0 ? 0 : 1;
+}
