@@ -13,6 +13,7 @@
 #include "coring/http/client.hpp"
 #include "coring/net.hpp"
 #include "parser.hpp"
+#include "tls.hpp"
 
 namespace coring::http::detail {
 
@@ -23,6 +24,7 @@ struct Connection {
 
   std::string key;  // scheme://host:port
   Socket socket;
+  std::unique_ptr<TlsStream> tls;  // https: over `socket`, so declared after it
   ResponseParser parser;
   std::string out;  // the request being written (its capacity is reused)
   std::chrono::steady_clock::time_point idle_until{};

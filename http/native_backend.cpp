@@ -70,7 +70,12 @@ void append_chunk(std::string& out, std::string_view data) {
 /// Sends c.out whole. A failure on a reused connection may be a stale one.
 Task<> send_out(Connection& c, const PreparedRequest& r, bool reused) {
   try {
-    co_await c.socket.send_all(std::as_bytes(std::span(c.out.data(), c.out.size())));
+    const auto bytes = std::as_bytes(std::span(c.out.data(), c.out.size()));
+    if (c.tls) {
+      co_await c.tls->write(bytes);
+    } else {
+      co_await c.socket.send_all(bytes);
+    }
   } catch (const OSError& e) {
     if (reused) throw StaleConnection{std::strerror(e.code().value())};
     throw ServerDisconnectedError("connection to " + r.url.origin() + " broke while sending the request to " +
@@ -146,7 +151,12 @@ class NativeBody final : public BodySource {
     {
       PhaseDeadline phase(d);
       try {
-        n = co_await c.socket.recv(std::span(reinterpret_cast<std::byte*>(c.buffer.get()), Connection::buffer_size));
+        const auto buffer = std::span(reinterpret_cast<std::byte*>(c.buffer.get()), Connection::buffer_size);
+        if (c.tls) {
+          n = co_await c.tls->read(buffer);
+        } else {
+          n = co_await c.socket.recv(buffer);
+        }
       } catch (const CancelledError&) {
         if (phase.expired()) phase.raise(url_);
         throw;
@@ -215,6 +225,19 @@ Task<> NativeBackend::close() {
   co_return;
 }
 
+Task<> NativeBackend::secure(Connection& c, const URL& url) {
+  if (!tls_context_) tls_context_ = TlsContext::client(options_.ssl);  // loads the CAs on first use
+  c.tls = std::make_unique<TlsStream>(tls_context_, c.socket);
+  const std::string where = "cannot connect to " + url.origin() + " for " + url.to_string() + ": ";
+  try {
+    co_await c.tls->connect(url.host(), url.port());
+  } catch (const ClientConnectorCertificateError& e) {
+    throw ClientConnectorCertificateError(where + e.what());
+  } catch (const ClientConnectorSSLError& e) {
+    throw ClientConnectorSSLError(where + e.what());
+  }
+}
+
 Task<Lease> NativeBackend::open_connection(const PreparedRequest& r, Timings& timings) {
   const auto wait_started = Clock::now();
   const Deadline total = Deadline::after(r.started, r.timeout.total, TimeoutKind::total);
@@ -272,12 +295,22 @@ Task<Lease> NativeBackend::open_connection(const PreparedRequest& r, Timings& ti
       lease.connection = std::make_unique<Connection>(lease.key(), ParserLimits{.max_body_size = r.max_body_size});
       lease.connection->socket = std::move(socket);
       timings.connect = since(connect_started);
+      if (r.url.is_https()) {
+        const auto tls_started = Clock::now();
+        co_await secure(*lease.connection, r.url);  // under the same deadlines, as aiohttp's sock_connect
+        timings.tls = since(tls_started);
+        timings.tls_resumed = lease.connection->tls->resumed();
+      }
       emit(r.traces, &TraceConfig::on_connection_create_end, r.url);
       co_return lease;
     } catch (const CancelledError&) {
       if (phase.expired()) phase.raise(r.url);
       throw;
     } catch (const OSError& e) {
+      if (lease.connection) {  // connected, then the TLS handshake broke: not another address's business
+        throw ClientConnectorSSLError("TLS handshake with " + r.url.origin() + " for " + r.url.to_string() +
+                                      " failed: the connection broke: " + std::strerror(e.code().value()));
+      }
       last_error = e.code().value();
       last_address = address.to_string();
     }

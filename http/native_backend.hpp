@@ -19,7 +19,10 @@ class NativeBackend final : public Backend {
 
  private:
   Task<Lease> open_connection(const PreparedRequest& request, Timings& timings);
+  /// The TLS handshake of a new https connection.
+  Task<> secure(Connection& connection, const URL& url);
   TCPConnector options_;
+  std::shared_ptr<TlsContext> tls_context_;  // made at the first https request
   ConnectionPool pool_;
   Resolver resolver_;
 };

@@ -6,6 +6,7 @@
 #include "coring/errors.hpp"
 #include "coring/task_group.hpp"
 #include "parser.hpp"
+#include "tls.hpp"
 
 namespace coring::http {
 
@@ -62,22 +63,33 @@ Task<> ServerExchange::respond(int status, std::string_view body, const Headers&
   if (close_) out_ += "Connection: close\r\n";
   out_ += "\r\n";
   if (request_.method != "HEAD" && !no_body) out_ += body;
-  co_await socket_.send_all(as_bytes(out_));
+  co_await write(out_);
 }
 
 Task<> ServerExchange::write_raw(std::string_view bytes) {
   responded_ = true;
-  co_await socket_.send_all(as_bytes(bytes));
+  co_await write(bytes);
+}
+
+Task<> ServerExchange::write(std::string_view bytes) {
+  if (tls_) {
+    co_await tls_->write(as_bytes(bytes));
+  } else {
+    co_await socket_.send_all(as_bytes(bytes));
+  }
 }
 
 struct Server::State {
   Listener listener;
   Handler handler;
+  std::shared_ptr<detail::TlsContext> tls;
   std::size_t requests = 0;
   std::size_t connections = 0;
 };
 
-Server::Server(const SocketAddress& address, Handler handler) : state_(std::make_unique<State>()) {
+Server::Server(const SocketAddress& address, Handler handler, std::optional<ServerTLS> tls)
+    : state_(std::make_unique<State>()) {
+  if (tls) state_->tls = detail::TlsContext::server(tls->cert_file, tls->key_file);
   state_->listener = Listener::bind(address);
   state_->handler = std::move(handler);
 }
@@ -86,7 +98,7 @@ Server::Server(Server&&) noexcept = default;
 Server::~Server() = default;
 
 SocketAddress Server::address() const { return state_->listener.local_address(); }
-std::string Server::base_url() const { return "http://" + address().to_string(); }
+std::string Server::base_url() const { return (state_->tls ? "https://" : "http://") + address().to_string(); }
 std::size_t Server::requests_served() const noexcept { return state_->requests; }
 std::size_t Server::connections_accepted() const noexcept { return state_->connections; }
 
@@ -94,12 +106,18 @@ namespace {
 
 /// Serves one connection until the client closes it, asks to, or breaks it.
 /// Never throws but CancelledError: one bad client must not stop the server.
-Task<> serve_connection(Socket socket, Server::Handler& handler, std::size_t& requests) {
+Task<> serve_connection(Socket socket, Server::Handler& handler, std::size_t& requests,
+                        std::shared_ptr<detail::TlsContext> tls_context) {
   detail::RequestParser parser;
   std::string pending;
   auto buffer = std::make_unique<char[]>(16384);
+  std::unique_ptr<detail::TlsStream> tls;
   std::exception_ptr cancelled;
   try {
+    if (tls_context) {
+      tls = std::make_unique<detail::TlsStream>(std::move(tls_context), socket);
+      co_await tls->accept();
+    }
     for (bool open = true; open;) {
       parser.start();
       while (!parser.message_complete() && !parser.failed()) {
@@ -108,7 +126,13 @@ Task<> serve_connection(Socket socket, Server::Handler& handler, std::size_t& re
           pending.erase(0, used);
           continue;
         }
-        const std::size_t n = co_await socket.recv(std::span(reinterpret_cast<std::byte*>(buffer.get()), 16384));
+        const auto space = std::span(reinterpret_cast<std::byte*>(buffer.get()), 16384);
+        std::size_t n = 0;
+        if (tls) {
+          n = co_await tls->read(space);
+        } else {
+          n = co_await socket.recv(space);
+        }
         if (n == 0) {
           open = false;
           break;
@@ -119,7 +143,7 @@ Task<> serve_connection(Socket socket, Server::Handler& handler, std::size_t& re
       }
       if (!open) break;
       if (parser.failed()) {
-        ServerExchange bad(socket, {});
+        ServerExchange bad(socket, tls.get(), {});
         bad.close_connection();
         co_await bad.respond(400, "bad request: " + parser.error() + "\n");
         break;
@@ -134,7 +158,7 @@ Task<> serve_connection(Socket socket, Server::Handler& handler, std::size_t& re
       request.headers = std::move(head.headers);
       request.body = std::move(parser.body());
       ++requests;
-      ServerExchange exchange(socket, std::move(request));
+      ServerExchange exchange(socket, tls.get(), std::move(request));
       if (!parser.keep_alive()) exchange.close_connection();
       co_await handler(exchange);
       if (!exchange.responded()) co_await exchange.respond(500, "the handler did not respond\n");
@@ -143,8 +167,10 @@ Task<> serve_connection(Socket socket, Server::Handler& handler, std::size_t& re
   } catch (const CancelledError&) {
     cancelled = std::current_exception();
   } catch (const std::exception& e) {
-    // A client that went away mid-exchange (EPIPE, ECONNRESET): its problem.
+    // A client that went away mid-exchange (EPIPE, ECONNRESET) or failed
+    // its TLS handshake: its problem.
   }
+  tls.reset();
   co_await socket.close();
   if (cancelled) std::rethrow_exception(cancelled);
 }
@@ -157,7 +183,7 @@ Task<> Server::serve() {
     for (;;) {
       Socket socket = co_await s.listener.accept();
       ++s.connections;
-      group.create_task(serve_connection(std::move(socket), s.handler, s.requests));
+      group.create_task(serve_connection(std::move(socket), s.handler, s.requests, s.tls));
     }
   });
 }

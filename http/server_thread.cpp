@@ -22,11 +22,12 @@ namespace {
 
 /// Serves until cancelled. `ready` learns that it serves, or why binding failed.
 /// `loop`, `serving` and `base_url` are set before `ready` is.
-Task<> serve_until_cancelled(SocketAddress address, Server::Handler handler, std::promise<void>& ready,
-                             EventLoop*& loop, TaskHandle<void>*& serving, std::string& base_url) {
+Task<> serve_until_cancelled(SocketAddress address, Server::Handler handler, std::optional<ServerTLS> tls,
+                             std::promise<void>& ready, EventLoop*& loop, TaskHandle<void>*& serving,
+                             std::string& base_url) {
   std::optional<Server> server;
   try {
-    server.emplace(address, std::move(handler));
+    server.emplace(address, std::move(handler), std::move(tls));
   } catch (...) {
     ready.set_exception(std::current_exception());
     co_return;
@@ -45,12 +46,13 @@ Task<> serve_until_cancelled(SocketAddress address, Server::Handler handler, std
 
 }  // namespace
 
-ServerThread::ServerThread(SocketAddress address, Server::Handler handler) : state_(std::make_unique<State>()) {
+ServerThread::ServerThread(SocketAddress address, Server::Handler handler, std::optional<ServerTLS> tls)
+    : state_(std::make_unique<State>()) {
   std::promise<void> ready;
   auto started = ready.get_future();
   State& s = *state_;
-  s.thread = std::thread([&s, &ready, address, handler = std::move(handler)]() mutable {
-    run(serve_until_cancelled(address, std::move(handler), ready, s.loop, s.serving, s.base_url));
+  s.thread = std::thread([&s, &ready, address, handler = std::move(handler), tls = std::move(tls)]() mutable {
+    run(serve_until_cancelled(address, std::move(handler), std::move(tls), ready, s.loop, s.serving, s.base_url));
   });
   try {
     started.get();

@@ -7,8 +7,9 @@
 //
 // Exit status: 0 when every request got a complete response (any status,
 // as curl without -f); otherwise curl's codes: 3 bad URL, 7 cannot connect,
-// 18 body cut short, 22 HTTP status >= 400 with -f, 28 timeout, 52 server
-// sent nothing / malformed, 56 connection broke, 1 anything else.
+// 18 body cut short, 22 HTTP status >= 400 with -f, 28 timeout, 35 TLS
+// handshake failed, 52 server sent nothing / malformed, 56 connection broke,
+// 60 certificate not trusted, 77 CA/cert/key file unusable, 1 anything else.
 #include <CLI/CLI.hpp>
 #include <chrono>
 #include <coring/coring.hpp>
@@ -34,6 +35,8 @@ struct Flags {
   bool verbose = false;
   bool fail = false;
   std::string output;
+  SSLOptions ssl;
+  bool insecure = false;
 };
 
 struct Outcome {
@@ -46,6 +49,9 @@ struct Outcome {
 
 int exit_code_for(const std::exception& e) {
   if (dynamic_cast<const InvalidURL*>(&e)) return 3;
+  if (dynamic_cast<const ClientConnectorCertificateError*>(&e)) return 60;
+  if (dynamic_cast<const ClientConnectorSSLError*>(&e)) return 35;
+  if (dynamic_cast<const ClientSSLError*>(&e)) return 77;
   if (dynamic_cast<const ClientConnectorError*>(&e)) return 7;
   if (dynamic_cast<const ClientPayloadError*>(&e)) return 18;
   if (dynamic_cast<const coring::TimeoutError*>(&e)) return 28;
@@ -107,6 +113,8 @@ Task<int> fetch_all(Flags flags) {
   SessionOptions options;
   options.timeout.total = Seconds(flags.timeout);
   options.connector.limit = flags.connections;
+  options.connector.ssl = flags.ssl;
+  options.connector.ssl.verify = !flags.insecure;
   co_return co_await async_with(ClientSession(options), [&flags](ClientSession& session) -> Task<int> {
     if (flags.urls.size() == 1) {
       std::ofstream file;
@@ -155,6 +163,11 @@ int main(int argc, char** argv) {
   app.add_option("-o,--output", flags.output, "write the body to FILE (one URL only)");
   app.add_flag("-v,--verbose", flags.verbose, "print the status line and headers on stderr");
   app.add_flag("-f,--fail", flags.fail, "an HTTP status >= 400 is a failure (exit 22)");
+  app.add_option("--cacert", flags.ssl.ca_file, "trust the CA certificates in this PEM file (not the system's)");
+  app.add_option("--capath", flags.ssl.ca_path, "trust the CA certificates in this hashed directory");
+  app.add_option("-E,--cert", flags.ssl.cert_file, "client certificate (PEM)");
+  app.add_option("--key", flags.ssl.key_file, "client certificate's private key (PEM; default: in --cert)");
+  app.add_flag("-k,--insecure", flags.insecure, "do not verify the server's certificate (encrypted, not authenticated)");
   CLI11_PARSE(app, argc, argv);
   if (!flags.output.empty() && flags.urls.size() != 1) {
     std::fprintf(stderr, "coring-fetch: -o needs exactly one URL\n");

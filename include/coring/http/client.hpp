@@ -12,6 +12,7 @@
 #include "coring/http/errors.hpp"
 #include "coring/http/headers.hpp"
 #include "coring/http/response.hpp"
+#include "coring/http/ssl.hpp"
 #include "coring/http/timeout.hpp"
 #include "coring/http/url.hpp"
 #include "coring/task.hpp"
@@ -39,6 +40,10 @@ struct TCPConnector {
   std::vector<std::string> dns_servers;
   /// How long resolved addresses are reused (aiohttp's ttl_dns_cache).
   Seconds ttl_dns_cache = Seconds(10);
+  /// How https:// connections are secured: verified against the system's CAs
+  /// by default (aiohttp's `ssl=`). TLS sessions are kept per host and
+  /// resumed when the pool reconnects.
+  SSLOptions ssl;
 };
 
 struct SessionOptions {

@@ -31,6 +31,28 @@ class ClientConnectorError : public ClientConnectionError {
   int os_error_;
 };
 
+/// TLS could not be set up (aiohttp.ClientSSLError): bad local files
+/// (CA, certificate, key), or one of the two errors below.
+class ClientSSLError : public ClientConnectorError {
+ public:
+  explicit ClientSSLError(const std::string& what) : ClientConnectorError(what, 0) {}
+};
+
+/// The server's certificate failed verification: untrusted, expired,
+/// self-signed, or not for this host. The message names the host and
+/// OpenSSL's reason. Nothing was sent.
+class ClientConnectorCertificateError : public ClientSSLError {
+ public:
+  using ClientSSLError::ClientSSLError;
+};
+
+/// The TLS handshake failed otherwise: no protocol or cipher in common, a
+/// server that does not speak TLS, an alert from the server.
+class ClientConnectorSSLError : public ClientSSLError {
+ public:
+  using ClientSSLError::ClientSSLError;
+};
+
 /// The server closed the connection before the response was complete.
 class ServerDisconnectedError : public ClientConnectionError {
  public:

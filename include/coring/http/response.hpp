@@ -35,6 +35,7 @@ struct Timings {
   Duration body{};          // reading the body
   bool reused_connection = false;
   bool dns_cache_hit = false;
+  bool tls_resumed = false;  // the TLS handshake resumed a kept session
 };
 
 class ClientResponse;

@@ -4,6 +4,7 @@
 // mode; builtin_routes() is the set of routes they use.
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -12,6 +13,16 @@
 #include "coring/task.hpp"
 
 namespace coring::http {
+
+namespace detail {
+class TlsStream;
+}
+
+/// A certificate chain and its key (PEM files), for a server on https.
+struct ServerTLS {
+  std::string cert_file;
+  std::string key_file;
+};
 
 struct ServerRequest {
   std::string method;
@@ -26,7 +37,8 @@ struct ServerRequest {
 /// raw bytes (tests of broken servers) and then closes the connection.
 class ServerExchange {
  public:
-  ServerExchange(Socket& socket, ServerRequest request) : socket_(socket), request_(std::move(request)) {}
+  ServerExchange(Socket& socket, detail::TlsStream* tls, ServerRequest request)
+      : socket_(socket), tls_(tls), request_(std::move(request)) {}
   [[nodiscard]] const ServerRequest& request() const noexcept { return request_; }
 
   /// Sends a whole response with Content-Length (no body after HEAD).
@@ -40,7 +52,10 @@ class ServerExchange {
   [[nodiscard]] bool closing() const noexcept { return close_; }
 
  private:
+  Task<> write(std::string_view bytes);
+
   Socket& socket_;
+  detail::TlsStream* tls_;  // null for plain http
   ServerRequest request_;
   std::string out_;
   bool responded_ = false;
@@ -52,13 +67,14 @@ class Server {
   using Handler = std::function<Task<>(ServerExchange&)>;
 
   /// Binds and listens at once (port 0 picks a free port); serves once
-  /// serve() is awaited.
-  Server(const SocketAddress& address, Handler handler);
+  /// serve() is awaited. With `tls`, every connection is https (a client
+  /// whose handshake fails is dropped); the files are loaded here.
+  Server(const SocketAddress& address, Handler handler, std::optional<ServerTLS> tls = std::nullopt);
   Server(Server&&) noexcept;
   ~Server();
 
   [[nodiscard]] SocketAddress address() const;
-  /// "http://127.0.0.1:PORT" for a TCP server.
+  /// "http://127.0.0.1:PORT" for a TCP server ("https://" with TLS).
   [[nodiscard]] std::string base_url() const;
   /// Accepts and serves connections until cancelled; every connection is a
   /// task of a TaskGroup, so cancelling serve() ends them all before it returns.

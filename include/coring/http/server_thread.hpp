@@ -14,13 +14,14 @@ class ServerThread {
   /// Starts the thread, binds `address` (port 0 picks a free port) and
   /// returns once the server accepts connections. Errors from binding are
   /// raised here.
-  explicit ServerThread(SocketAddress address, Server::Handler handler = builtin_routes());
+  explicit ServerThread(SocketAddress address, Server::Handler handler = builtin_routes(),
+                        std::optional<ServerTLS> tls = std::nullopt);
   /// Stops serving (open connections are ended) and joins the thread.
   ~ServerThread();
   ServerThread(const ServerThread&) = delete;
   ServerThread& operator=(const ServerThread&) = delete;
 
-  /// "http://127.0.0.1:PORT".
+  /// "http://127.0.0.1:PORT" ("https://" with TLS).
   [[nodiscard]] const std::string& base_url() const noexcept;
 
  private:

@@ -1,0 +1,279 @@
+#include "tls.hpp"
+
+#include <arpa/inet.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
+
+#include <climits>
+#include <unordered_map>
+
+#include "coring/http/errors.hpp"
+
+namespace coring::http::detail {
+
+namespace {
+
+/// OpenSSL's queued errors as one line (and the queue emptied).
+std::string openssl_errors() {
+  std::string out;
+  while (const unsigned long e = ERR_get_error()) {
+    char text[256];
+    ERR_error_string_n(e, text, sizeof text);
+    if (!out.empty()) out += "; ";
+    out += text;
+  }
+  return out.empty() ? "no reason given" : out;
+}
+
+bool is_ip_address(const std::string& host) {
+  unsigned char address[sizeof(in6_addr)];
+  return inet_pton(AF_INET, host.c_str(), address) == 1 || inet_pton(AF_INET6, host.c_str(), address) == 1;
+}
+
+constexpr unsigned char alpn_http11[] = {8, 'h', 't', 't', 'p', '/', '1', '.', '1'};
+
+int select_http11(SSL*, const unsigned char** out, unsigned char* out_size, const unsigned char* offered,
+                  unsigned int offered_size, void*) {
+  unsigned char* chosen = nullptr;
+  if (SSL_select_next_proto(&chosen, out_size, alpn_http11, sizeof alpn_http11, offered, offered_size) !=
+      OPENSSL_NPN_NEGOTIATED)
+    return SSL_TLSEXT_ERR_NOACK;
+  *out = chosen;
+  return SSL_TLSEXT_ERR_OK;
+}
+
+}  // namespace
+
+struct TlsContext::State {
+  SSL_CTX* ctx = nullptr;
+  bool verify = true;
+  /// host:port -> the last session the server gave us there (one reference owned).
+  std::unordered_map<std::string, SSL_SESSION*> sessions;
+
+  ~State() {
+    for (auto& [key, session] : sessions) SSL_SESSION_free(session);
+    SSL_CTX_free(ctx);
+  }
+};
+
+struct TlsStream::State {
+  std::shared_ptr<TlsContext> context;
+  Socket& socket;
+  SSL* ssl = nullptr;
+  BIO* in = nullptr;   // ciphertext from the server, for OpenSSL to read
+  BIO* out = nullptr;  // ciphertext OpenSSL wrote, for us to send
+  std::string host;
+  std::string session_key;
+  bool eof = false;
+  static constexpr std::size_t buffer_size = 16384;  // one TLS record
+  std::unique_ptr<std::byte[]> buffer = std::make_unique<std::byte[]>(buffer_size);
+
+  State(std::shared_ptr<TlsContext> c, Socket& s) : context(std::move(c)), socket(s) {}
+  ~State() { SSL_free(ssl); }  // frees both BIOs
+};
+
+namespace {
+
+/// OpenSSL hands us a new session after a handshake (TLS 1.3: in a message
+/// after it): keep it for the next connection to the same host.
+int keep_session(SSL* ssl, SSL_SESSION* session) {
+  auto* stream = static_cast<TlsStream::State*>(SSL_get_app_data(ssl));
+  if (!stream || stream->session_key.empty()) return 0;
+  auto& sessions = stream->context->state().sessions;
+  auto [it, inserted] = sessions.try_emplace(stream->session_key, session);
+  if (!inserted) {
+    SSL_SESSION_free(it->second);
+    it->second = session;
+  }
+  return 1;  // we keep the reference
+}
+
+SSL_CTX* new_context(const SSL_METHOD* method) {
+  SSL_CTX* ctx = SSL_CTX_new(method);
+  if (!ctx) throw ClientSSLError("cannot create a TLS context: " + openssl_errors());
+  SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+  // A peer that closes without close_notify ends the stream like a TCP
+  // close: HTTP framing, not TLS, says whether a body was cut short.
+  SSL_CTX_set_options(ctx, SSL_OP_IGNORE_UNEXPECTED_EOF);
+  // Idle pooled connections give their 2 x 16 KiB record buffers back.
+  SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS);
+  return ctx;
+}
+
+}  // namespace
+
+TlsContext::TlsContext(std::unique_ptr<State> state) : state_(std::move(state)) {}
+TlsContext::~TlsContext() = default;
+
+std::shared_ptr<TlsContext> TlsContext::client(const SSLOptions& options) {
+  auto state = std::make_unique<State>();
+  state->ctx = new_context(TLS_client_method());
+  SSL_CTX* ctx = state->ctx;
+  state->verify = options.verify;
+  if (options.verify) {
+    SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, nullptr);
+    if (options.ca_file || options.ca_path) {
+      const char* file = options.ca_file ? options.ca_file->c_str() : nullptr;
+      const char* path = options.ca_path ? options.ca_path->c_str() : nullptr;
+      if (SSL_CTX_load_verify_locations(ctx, file, path) != 1)
+        throw ClientSSLError("cannot load the CA certificates from " + options.ca_file.value_or(*options.ca_path) +
+                             ": " + openssl_errors());
+    } else if (SSL_CTX_set_default_verify_paths(ctx) != 1) {
+      throw ClientSSLError("cannot load the system's CA certificates: " + openssl_errors());
+    }
+  } else {
+    SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, nullptr);
+  }
+  if (options.cert_file) {
+    if (SSL_CTX_use_certificate_chain_file(ctx, options.cert_file->c_str()) != 1)
+      throw ClientSSLError("cannot load the client certificate " + *options.cert_file + ": " + openssl_errors());
+    const std::string& key = options.key_file ? *options.key_file : *options.cert_file;
+    if (SSL_CTX_use_PrivateKey_file(ctx, key.c_str(), SSL_FILETYPE_PEM) != 1 || SSL_CTX_check_private_key(ctx) != 1)
+      throw ClientSSLError("cannot load the client key " + key + ": " + openssl_errors());
+  }
+  SSL_CTX_set_alpn_protos(ctx, alpn_http11, sizeof alpn_http11);
+  SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL_STORE);
+  SSL_CTX_sess_set_new_cb(ctx, keep_session);
+  return std::shared_ptr<TlsContext>(new TlsContext(std::move(state)));
+}
+
+std::shared_ptr<TlsContext> TlsContext::server(const std::string& cert_file, const std::string& key_file) {
+  auto state = std::make_unique<State>();
+  state->ctx = new_context(TLS_server_method());
+  SSL_CTX* ctx = state->ctx;
+  if (SSL_CTX_use_certificate_chain_file(ctx, cert_file.c_str()) != 1 ||
+      SSL_CTX_use_PrivateKey_file(ctx, key_file.c_str(), SSL_FILETYPE_PEM) != 1 || SSL_CTX_check_private_key(ctx) != 1)
+    throw ClientSSLError("cannot load the server certificate " + cert_file + " and key " + key_file + ": " +
+                         openssl_errors());
+  SSL_CTX_set_alpn_select_cb(ctx, select_http11, nullptr);
+  return std::shared_ptr<TlsContext>(new TlsContext(std::move(state)));
+}
+
+TlsStream::TlsStream(std::shared_ptr<TlsContext> context, Socket& socket)
+    : state_(std::make_unique<State>(std::move(context), socket)) {
+  State& s = *state_;
+  s.ssl = SSL_new(s.context->state().ctx);
+  s.in = BIO_new(BIO_s_mem());
+  s.out = BIO_new(BIO_s_mem());
+  if (!s.ssl || !s.in || !s.out) {
+    BIO_free(s.in);
+    BIO_free(s.out);
+    throw ClientSSLError("cannot create a TLS connection: " + openssl_errors());
+  }
+  BIO_set_mem_eof_return(s.in, -1);  // empty means "wait for more", not end of stream
+  SSL_set_bio(s.ssl, s.in, s.out);
+  SSL_set_app_data(s.ssl, &s);
+}
+
+TlsStream::~TlsStream() = default;
+
+Task<> TlsStream::connect(const std::string& host, std::uint16_t port) {
+  State& s = *state_;
+  s.host = host;
+  s.session_key = host + ":" + std::to_string(port);
+  const bool ip = is_ip_address(host);
+  if (!ip) SSL_set_tlsext_host_name(s.ssl, host.c_str());  // SNI is for names only
+  if (s.context->state().verify) {
+    const int ok = ip ? X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(s.ssl), host.c_str())
+                      : SSL_set1_host(s.ssl, host.c_str());
+    if (ok != 1) throw ClientSSLError("cannot verify a certificate for \"" + host + "\": " + openssl_errors());
+  }
+  auto& sessions = s.context->state().sessions;
+  if (auto kept = sessions.find(s.session_key); kept != sessions.end()) SSL_set_session(s.ssl, kept->second);
+  SSL_set_connect_state(s.ssl);
+  co_await drive(Op::handshake_client, nullptr, 0);
+}
+
+Task<> TlsStream::accept() {
+  SSL_set_accept_state(state_->ssl);
+  co_await drive(Op::handshake_server, nullptr, 0);
+}
+
+Task<std::size_t> TlsStream::read(std::span<std::byte> buffer) {
+  const int n = co_await drive(Op::read, buffer.data(), static_cast<int>(std::min<std::size_t>(buffer.size(), INT_MAX)));
+  co_return static_cast<std::size_t>(n);
+}
+
+Task<> TlsStream::write(std::span<const std::byte> data) {
+  while (!data.empty()) {
+    const int chunk = static_cast<int>(std::min<std::size_t>(data.size(), INT_MAX));
+    const int n = co_await drive(Op::write, const_cast<std::byte*>(data.data()), chunk);
+    if (n <= 0) throw ClientConnectionError("TLS connection to " + state_->host + " closed while writing");
+    data = data.subspan(static_cast<std::size_t>(n));
+  }
+}
+
+Task<> TlsStream::shutdown() {
+  if (!state_->eof) co_await drive(Op::shutdown, nullptr, 0);
+}
+
+bool TlsStream::resumed() const noexcept { return SSL_session_reused(state_->ssl) == 1; }
+
+bool TlsStream::has_buffered_data() const noexcept { return SSL_pending(state_->ssl) > 0; }
+
+Task<> TlsStream::flush() {
+  State& s = *state_;
+  char* data = nullptr;
+  const long size = BIO_get_mem_data(s.out, &data);
+  for (long sent = 0; sent < size;)
+    sent += static_cast<long>(co_await s.socket.send(
+        std::as_bytes(std::span(data + sent, static_cast<std::size_t>(size - sent)))));
+  (void)BIO_reset(s.out);
+}
+
+Task<bool> TlsStream::fill() {
+  State& s = *state_;
+  const std::size_t n = co_await s.socket.recv(std::span(s.buffer.get(), State::buffer_size));
+  if (n == 0) co_return false;
+  BIO_write(s.in, s.buffer.get(), static_cast<int>(n));
+  co_return true;
+}
+
+Task<int> TlsStream::drive(Op op, void* data, int size) {
+  State& s = *state_;
+  for (;;) {
+    ERR_clear_error();
+    int result = 0;
+    switch (op) {
+      case Op::handshake_client: result = SSL_connect(s.ssl); break;
+      case Op::handshake_server: result = SSL_accept(s.ssl); break;
+      case Op::read: result = SSL_read(s.ssl, data, size); break;
+      case Op::write: result = SSL_write(s.ssl, data, size); break;
+      case Op::shutdown: result = SSL_shutdown(s.ssl); break;
+    }
+    const int error = result > 0 ? SSL_ERROR_NONE : SSL_get_error(s.ssl, result);
+    // Whatever OpenSSL wrote goes out first: handshake messages, alerts,
+    // records, close_notify.
+    if (BIO_ctrl_pending(s.out) > 0) co_await flush();
+    if (op == Op::shutdown && result >= 0) co_return 1;  // our close_notify is sent; no need to wait for theirs
+    switch (error) {
+      case SSL_ERROR_NONE: co_return result;
+      case SSL_ERROR_WANT_WRITE: continue;  // flushed above
+      case SSL_ERROR_WANT_READ:
+        if (s.eof) co_return 0;
+        if (!co_await fill()) {
+          s.eof = true;
+          BIO_set_mem_eof_return(s.in, 0);  // OpenSSL now reads the end of the stream
+        }
+        continue;
+      case SSL_ERROR_ZERO_RETURN: co_return 0;  // close_notify: the end of the stream
+      default: break;
+    }
+    const bool handshake = op == Op::handshake_client || op == Op::handshake_server;
+    if (s.eof && !handshake) co_return 0;  // closed without close_notify: framing decides
+    const std::string reason = openssl_errors();
+    if (op == Op::handshake_client) {
+      const long verified = SSL_get_verify_result(s.ssl);
+      if (verified != X509_V_OK)
+        throw ClientConnectorCertificateError("certificate of " + s.host + " not trusted: " +
+                                              X509_verify_cert_error_string(verified));
+      throw ClientConnectorSSLError("TLS handshake with " + s.host + " failed: " +
+                                    (s.eof ? "the server closed the connection" : reason));
+    }
+    if (handshake) throw ClientConnectorSSLError("TLS handshake from a client failed: " + reason);
+    throw ClientConnectionError("TLS error on the connection to " + s.host + ": " + reason);
+  }
+}
+
+}  // namespace coring::http::detail

@@ -1,0 +1,83 @@
+#pragma once
+// TLS over the loop's sockets: OpenSSL never touches the socket. It reads
+// and writes memory BIOs, and the coroutines here move the ciphertext with
+// io_uring, so a handshake or a read never blocks the loop. tls.cpp is the
+// one file that includes OpenSSL.
+#include <cstddef>
+#include <memory>
+#include <span>
+#include <string>
+
+#include "coring/http/ssl.hpp"
+#include "coring/net.hpp"
+#include "coring/task.hpp"
+
+namespace coring::http::detail {
+
+/// Settings shared by the connections of one session (OpenSSL's SSL_CTX),
+/// and the TLS sessions kept per host for resumption.
+class TlsContext {
+ public:
+  /// For a client; throws ClientSSLError for unreadable CA or key files.
+  static std::shared_ptr<TlsContext> client(const SSLOptions& options);
+  /// For a server, with its certificate chain and key (PEM files).
+  static std::shared_ptr<TlsContext> server(const std::string& cert_file, const std::string& key_file);
+  ~TlsContext();
+  TlsContext(const TlsContext&) = delete;
+  TlsContext& operator=(const TlsContext&) = delete;
+
+  struct State;
+  [[nodiscard]] State& state() noexcept { return *state_; }
+
+ private:
+  explicit TlsContext(std::unique_ptr<State> state);
+  std::unique_ptr<State> state_;
+};
+
+/// One TLS connection over a connected socket (which it does not own).
+class TlsStream {
+ public:
+  TlsStream(std::shared_ptr<TlsContext> context, Socket& socket);
+  ~TlsStream();
+  TlsStream(const TlsStream&) = delete;
+  TlsStream& operator=(const TlsStream&) = delete;
+
+  /// The client's handshake: SNI and ALPN (http/1.1) sent, the certificate
+  /// verified for `host` (a name or an IP address) unless verification is
+  /// off, a session for `host` resumed if one is kept. Throws
+  /// ClientConnectorCertificateError or ClientConnectorSSLError naming the
+  /// host and OpenSSL's reason; nothing of the request is sent before.
+  Task<> connect(const std::string& host, std::uint16_t port);
+  /// The server's handshake.
+  Task<> accept();
+
+  /// Decrypted bytes into `buffer`; 0 when the peer has closed the TLS
+  /// session (close_notify) or the connection. ServerDisconnectedError-style
+  /// failures are raised as OSError from the socket, or ClientSSLError.
+  Task<std::size_t> read(std::span<std::byte> buffer);
+  /// Encrypts and sends all of `data`.
+  Task<> write(std::span<const std::byte> data);
+  /// Sends close_notify (best effort: the socket is closed next anyway).
+  Task<> shutdown();
+
+  /// Whether the handshake resumed a kept session (no full handshake).
+  [[nodiscard]] bool resumed() const noexcept;
+  /// Decrypted bytes OpenSSL holds that read() will return without I/O.
+  [[nodiscard]] bool has_buffered_data() const noexcept;
+
+ private:
+  enum class Op { handshake_client, handshake_server, read, write, shutdown };
+  /// Runs one OpenSSL call until it completes, moving ciphertext both ways
+  /// as it asks. Returns the call's positive result, or 0 at a clean close.
+  Task<int> drive(Op op, void* data, int size);
+  Task<> flush();
+  Task<bool> fill();  // false at end of stream
+
+ public:
+  struct State;  // opaque; public for OpenSSL's callbacks in tls.cpp
+
+ private:
+  std::unique_ptr<State> state_;
+};
+
+}  // namespace coring::http::detail
