@@ -70,7 +70,13 @@ struct TlsStream::State {
   std::unique_ptr<std::byte[]> buffer = std::make_unique<std::byte[]>(buffer_size);
 
   State(std::shared_ptr<TlsContext> c, Socket& s) : context(std::move(c)), socket(s) {}
-  ~State() { SSL_free(ssl); }  // frees both BIOs
+  ~State() {
+    // Freed without a close_notify exchange, OpenSSL would mark the session
+    // not resumable; an HTTP connection ends that way routinely (Connection:
+    // close, idle expiry), so say the shutdown happened.
+    if (ssl && SSL_is_init_finished(ssl)) SSL_set_shutdown(ssl, SSL_SENT_SHUTDOWN | SSL_RECEIVED_SHUTDOWN);
+    SSL_free(ssl);  // frees both BIOs
+  }
 };
 
 namespace {
@@ -133,8 +139,13 @@ std::shared_ptr<TlsContext> TlsContext::client(const SSLOptions& options) {
       throw ClientSSLError("cannot load the client key " + key + ": " + openssl_errors());
   }
   SSL_CTX_set_alpn_protos(ctx, alpn_http11, sizeof alpn_http11);
-  SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL_STORE);
-  SSL_CTX_sess_set_new_cb(ctx, keep_session);
+  if (options.resume_sessions) {
+    SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL_STORE);
+    SSL_CTX_sess_set_new_cb(ctx, keep_session);
+  } else {
+    SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
+    SSL_CTX_set_options(ctx, SSL_OP_NO_TICKET);
+  }
   return std::shared_ptr<TlsContext>(new TlsContext(std::move(state)));
 }
 

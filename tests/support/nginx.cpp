@@ -6,7 +6,6 @@
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -62,21 +61,35 @@ sockaddr_in loopback(std::uint16_t port) {
   return a;
 }
 
-/// A port the kernel just handed out on 127.0.0.1. Someone may take it before
-/// nginx binds it; then nginx exits and the caller tries another.
-std::uint16_t free_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) throw std::system_error(errno, std::generic_category(), "socket");
-  sockaddr_in a = loopback(0);
-  socklen_t len = sizeof a;
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
-      ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) != 0) {
-    const int e = errno;
-    ::close(fd);
-    throw std::system_error(e, std::generic_category(), "binding 127.0.0.1:0");
+/// `n` distinct ports the kernel just handed out on 127.0.0.1 (each socket
+/// stays bound until all are chosen, so no two are the same). Someone may
+/// take one before nginx binds it; then nginx exits and the caller tries again.
+std::vector<std::uint16_t> free_ports(std::size_t n) {
+  std::vector<int> fds;
+  std::vector<std::uint16_t> ports;
+  const auto close_all = [&] {
+    for (const int fd : fds) ::close(fd);
+  };
+  while (ports.size() < n) {
+    const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+      const int e = errno;
+      close_all();
+      throw std::system_error(e, std::generic_category(), "socket");
+    }
+    fds.push_back(fd);
+    sockaddr_in a = loopback(0);
+    socklen_t len = sizeof a;
+    if (::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
+        ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) != 0) {
+      const int e = errno;
+      close_all();
+      throw std::system_error(e, std::generic_category(), "binding 127.0.0.1:0");
+    }
+    ports.push_back(ntohs(a.sin_port));
   }
-  ::close(fd);
-  return ntohs(a.sin_port);
+  close_all();
+  return ports;
 }
 
 bool accepts_connections(std::uint16_t port) {
@@ -110,24 +123,21 @@ void replace_all(std::string& text, std::string_view from, std::string_view to) 
     text.replace(pos, from.size(), to);
 }
 
+std::string read_template(std::string_view name) {
+  const fs::path path = fs::path(CORING_NGINX_DATA) / name;
+  std::string text = read_file(path);
+  if (text.empty()) throw std::runtime_error("cannot read " + path.string());
+  return text;
+}
+
+/// nginx itself would only fail at startup, its error buried in the log:
+/// name the missing file up front.
+void require_file(const std::string& path, std::string_view what) {
+  if (path.empty() || !fs::is_regular_file(path))
+    throw std::runtime_error("NginxTls: " + std::string(what) + " \"" + path + "\" is not a file");
+}
+
 }  // namespace
-
-// ---- Dir ----
-
-Nginx::Dir::Dir() {
-  std::string name = (fs::temp_directory_path() / "coring-nginx-XXXXXX").string();
-  if (::mkdtemp(name.data()) == nullptr)
-    throw std::system_error(errno, std::generic_category(), "mkdtemp " + name);
-  path = name;
-  // nginx never changes user in single-process mode, but a 0700 prefix
-  // would still lock out any worker that did.
-  ::chmod(path.c_str(), 0755);
-}
-
-Nginx::Dir::~Dir() {
-  std::error_code ignored;
-  fs::remove_all(path, ignored);
-}
 
 // ---- Process ----
 
@@ -150,7 +160,16 @@ void Nginx::Process::stop() noexcept {
 
 // ---- Nginx ----
 
-Nginx::Nginx() {
+Nginx::Nginx() { start(); }
+
+Nginx::Nginx(NginxTls tls) : tls_(std::move(tls)) {
+  require_file(tls_->cert_file, "cert_file");
+  require_file(tls_->key_file, "key_file");
+  if (!tls_->client_ca_file.empty()) require_file(tls_->client_ca_file, "client_ca_file");
+  start();
+}
+
+void Nginx::start() {
   if (::access(nginx_binary, X_OK) != 0)
     throw std::runtime_error(std::string(nginx_binary) + " is missing (" + std::strerror(errno) +
                              "): these tests need nginx; install the Debian package nginx-light "
@@ -158,8 +177,8 @@ Nginx::Nginx() {
   prepare_root();
   std::string why;
   for (int attempt = 1; attempt <= start_attempts; ++attempt) {
-    if (try_start(free_port(), why)) return;
-    // Another process took the port between free_port() and nginx's bind:
+    if (try_start(why)) return;
+    // Another process took a port between free_ports() and nginx's bind:
     // try another. Anything else (a bad config) will not get better.
     if (why.find("Address already in use") == std::string::npos)
       throw std::runtime_error("nginx did not start: " + why);
@@ -173,17 +192,33 @@ std::string Nginx::url(std::string_view path) const {
   return "http://127.0.0.1:" + std::to_string(port_) + std::string(path);
 }
 
+std::string Nginx::tls_url(std::string_view path) const {
+  if (tls_port_ == 0) throw std::logic_error("Nginx::tls_url: this nginx was started without NginxTls");
+  return "https://127.0.0.1:" + std::to_string(tls_port_) + std::string(path);
+}
+
+std::string Nginx::tls_localhost_url(std::string_view path) const {
+  if (tls_port_ == 0) throw std::logic_error("Nginx::tls_localhost_url: this nginx was started without NginxTls");
+  return "https://localhost:" + std::to_string(tls_port_) + std::string(path);
+}
+
+std::string Nginx::client_cert_url(std::string_view path) const {
+  if (client_cert_port_ == 0)
+    throw std::logic_error("Nginx::client_cert_url: this nginx was started without NginxTls::client_ca_file");
+  return "https://127.0.0.1:" + std::to_string(client_cert_port_) + std::string(path);
+}
+
 std::string Nginx::file(std::string_view name) const {
-  const fs::path path = dir_.path / "www" / name;
+  const fs::path path = dir_.path() / "www" / name;
   if (!fs::exists(path)) throw std::runtime_error("no file " + path.string() + " in nginx's document root");
   return read_file(path);
 }
 
 void Nginx::prepare_root() const {
   const fs::path data = CORING_NGINX_DATA;
-  const fs::path www = dir_.path / "www";
+  const fs::path www = dir_.path() / "www";
   fs::create_directories(www);
-  fs::create_directories(dir_.path / "tmp");
+  fs::create_directories(dir_.path() / "tmp");
   for (const auto& entry : fs::directory_iterator(data)) {
     if (!entry.is_regular_file() || entry.path().extension() == ".in") continue;
     fs::copy_file(entry.path(), www / entry.path().filename());
@@ -196,19 +231,46 @@ void Nginx::prepare_root() const {
                            fs::perms::others_read | fs::perms::others_exec);
 }
 
-bool Nginx::try_start(std::uint16_t port, std::string& why) {
-  const fs::path conf = dir_.path / "nginx.conf";
-  std::string text = read_file(fs::path(CORING_NGINX_DATA) / "nginx.conf.in");
-  if (text.empty()) throw std::runtime_error("cannot read " CORING_NGINX_DATA "/nginx.conf.in");
-  replace_all(text, "@PORT@", std::to_string(port));
-  write_file(conf, text);
+void Nginx::write_config() const {
+  const fs::path& dir = dir_.path();
+  std::string main = read_template("nginx.conf.in");
+  replace_all(main, "@PORT@", std::to_string(port_));
+  write_file(dir / "nginx.conf", main);
+  write_file(dir / "routes.conf", read_template("routes.conf.in"));
+  // nginx.conf includes servers/*.conf; an empty directory adds nothing.
+  const fs::path servers = dir / "servers";
   std::error_code ignored;
-  for (const char* stale : {"nginx.pid", "error.log", "stderr.log"}) fs::remove(dir_.path / stale, ignored);
+  fs::remove_all(servers, ignored);
+  fs::create_directories(servers);
+  if (!tls_) return;
+  const auto render = [&](std::string_view name, std::uint16_t port) {
+    std::string text = read_template(std::string(name) + ".in");
+    replace_all(text, "@PORT@", std::to_string(port));
+    replace_all(text, "@CERT@", fs::absolute(tls_->cert_file).string());
+    replace_all(text, "@KEY@", fs::absolute(tls_->key_file).string());
+    if (!tls_->client_ca_file.empty()) replace_all(text, "@CLIENT_CA@", fs::absolute(tls_->client_ca_file).string());
+    write_file(servers / name, text);
+  };
+  render("https.conf", tls_port_);
+  if (client_cert_port_ != 0) render("https_client_cert.conf", client_cert_port_);
+}
 
-  const std::string prefix = dir_.path.string() + "/";
+bool Nginx::try_start(std::string& why) {
+  const bool client_certs = tls_ && !tls_->client_ca_file.empty();
+  const auto ports = free_ports(client_certs ? 3 : tls_ ? 2 : 1);
+  port_ = ports[0];
+  tls_port_ = ports.size() > 1 ? ports[1] : 0;
+  client_cert_port_ = ports.size() > 2 ? ports[2] : 0;
+  const std::uint16_t port = port_;
+  write_config();
+  const fs::path conf = dir_.path() / "nginx.conf";
+  std::error_code ignored;
+  for (const char* stale : {"nginx.pid", "error.log", "stderr.log"}) fs::remove(dir_.path() / stale, ignored);
+
+  const std::string prefix = dir_.path().string() + "/";
   const std::string conf_path = conf.string();
-  const std::string error_log = (dir_.path / "error.log").string();
-  const std::string stderr_log = (dir_.path / "stderr.log").string();
+  const std::string error_log = (dir_.path() / "error.log").string();
+  const std::string stderr_log = (dir_.path() / "stderr.log").string();
   std::vector<std::string> args = {nginx_binary, "-p", prefix, "-c", conf_path, "-e", error_log};
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
@@ -232,11 +294,11 @@ bool Nginx::try_start(std::uint16_t port, std::string& why) {
     ::_exit(127);
   }
   process_.pid = pid;
-  port_ = port;
 
   // Ready when the port accepts and nginx has written its pid file, which it
-  // does after binding its listeners: a connect that some other process
-  // answered on a port nginx failed to bind does not count.
+  // does after binding all its listeners (an unbindable one makes it exit):
+  // a connect that some other process answered on a port nginx failed to
+  // bind does not count.
   const auto give_up = Clock::now() + start_limit;
   const std::string pid_text = std::to_string(pid) + "\n";
   while (Clock::now() < give_up) {
@@ -246,7 +308,7 @@ bool Nginx::try_start(std::uint16_t port, std::string& why) {
       why = "nginx on 127.0.0.1:" + std::to_string(port) + " " + describe(status) + "; " + logs();
       return false;
     }
-    if (accepts_connections(port) && read_file(dir_.path / "nginx.pid") == pid_text) return true;
+    if (accepts_connections(port) && read_file(dir_.path() / "nginx.pid") == pid_text) return true;
     std::this_thread::sleep_for(poll_step);
   }
   process_.stop();
@@ -255,7 +317,7 @@ bool Nginx::try_start(std::uint16_t port, std::string& why) {
 }
 
 std::string Nginx::logs() const {
-  return "stderr: [" + read_file(dir_.path / "stderr.log") + "] error.log: [" + read_file(dir_.path / "error.log") +
+  return "stderr: [" + read_file(dir_.path() / "stderr.log") + "] error.log: [" + read_file(dir_.path() / "error.log") +
          "]";
 }
 

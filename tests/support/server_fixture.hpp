@@ -8,8 +8,9 @@
 namespace test_support {
 
 template <class Body>
-coring::Task<> serve_while(coring::http::Server::Handler handler, Body& body) {
-  coring::http::Server server(coring::SocketAddress::parse("127.0.0.1:0"), std::move(handler));
+coring::Task<> serve_while(coring::http::Server::Handler handler, Body& body,
+                           std::optional<coring::http::ServerTLS> tls = std::nullopt) {
+  coring::http::Server server(coring::SocketAddress::parse("127.0.0.1:0"), std::move(handler), std::move(tls));
   auto serving = coring::create_task(server.serve());
   std::exception_ptr failure;
   try {
@@ -30,6 +31,13 @@ coring::Task<> serve_while(coring::http::Server::Handler handler, Body& body) {
 template <class Body>
 void with_server(Body body, coring::http::Server::Handler handler = coring::http::builtin_routes()) {
   coring::run(serve_while(std::move(handler), body));
+}
+
+/// The same over https, with `tls`'s certificate.
+template <class Body>
+void with_tls_server(coring::http::ServerTLS tls, Body body,
+                     coring::http::Server::Handler handler = coring::http::builtin_routes()) {
+  coring::run(serve_while(std::move(handler), body, std::move(tls)));
 }
 
 /// Opens a session, runs `use(session)`, always closes it.

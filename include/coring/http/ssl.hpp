@@ -19,6 +19,9 @@ struct SSLOptions {
   /// servers that ask for one.
   std::optional<std::string> cert_file;
   std::optional<std::string> key_file;
+  /// Keep each host's TLS session and resume it on the next connection
+  /// there (an abbreviated handshake). False is curl's --no-sessionid.
+  bool resume_sessions = true;
 };
 
 }  // namespace coring::http

@@ -1,0 +1,236 @@
+// https through ClientSession, against the project's own server with TLS and
+// against nginx with ssl, using certificates the test makes with the openssl
+// command (tests/support/tls_certs.hpp): verification on by default, each
+// way a certificate can be wrong, CApath, -k, client certificates, pooled
+// reuse, session resumption, and a server that does not speak TLS.
+#include <doctest/doctest.h>
+
+#include <string>
+
+#include <coring/coring.hpp>
+#include <coring/http/client.hpp>
+
+#include "../support/nginx.hpp"
+#include "../support/server_fixture.hpp"
+#include "../support/tls_certs.hpp"
+
+using namespace coring;
+using namespace coring::http;
+using test_support::TestCertificates;
+using test_support::with_session;
+
+namespace {
+
+const TestCertificates& certificates() {
+  static const TestCertificates made;  // one PKI for the whole run
+  return made;
+}
+
+ServerTLS server_tls(std::string_view name) {
+  return ServerTLS{certificates().cert(name), certificates().key(name)};
+}
+
+SessionOptions trusting_test_ca() {
+  SessionOptions options;
+  options.connector.ssl.ca_file = certificates().ca_file();
+  return options;
+}
+
+/// Counts the requests that reach the handler: a failed verification must
+/// leave it at zero.
+struct Counting {
+  int requests = 0;
+  Server::Handler handler() {
+    return [this, routes = builtin_routes()](ServerExchange& ex) {
+      ++requests;
+      return routes(ex);
+    };
+  }
+};
+
+/// The error a GET of `url` raises with `options`, as text; "" if none.
+template <class Error>
+Task<std::string> failure_of(SessionOptions options, std::string url) {
+  std::string what;
+  co_await with_session(std::move(options), [&](ClientSession& s) -> Task<> {
+    try {
+      auto r = co_await s.get(url);
+      co_await r.read();
+    } catch (const Error& e) {
+      what = e.what();
+    }
+  });
+  co_return what;
+}
+
+}  // namespace
+
+TEST_CASE("a certificate from a trusted CA is accepted, for an IP address and for a host name (SNI)") {
+  test_support::with_tls_server(server_tls("valid"), [](Server& server) -> Task<> {
+    const std::string by_ip = server.base_url() + "/bytes/100000";
+    const std::string by_name = "https://localhost:" + std::to_string(server.address().port()) + "/small";
+    co_await with_session(trusting_test_ca(), [&](ClientSession& s) -> Task<> {
+      auto r = co_await s.get(by_ip);
+      CHECK(r.status() == 200);
+      CHECK(co_await r.read() == pattern_bytes(100000));
+      CHECK(r.timings.tls.count() > 0);
+      auto named = co_await s.get(by_name);
+      CHECK(co_await named.text() == "Hello, world!");
+    });
+  });
+}
+
+TEST_CASE("a CA directory (CApath) works as well as a CA file") {
+  test_support::with_tls_server(server_tls("valid"), [](Server& server) -> Task<> {
+    SessionOptions options;
+    options.connector.ssl.ca_path = certificates().ca_dir();
+    const std::string url = server.base_url() + "/small";
+    co_await with_session(std::move(options), [&](ClientSession& s) -> Task<> {
+      auto r = co_await s.get(url);
+      CHECK(co_await r.text() == "Hello, world!");
+    });
+  });
+}
+
+TEST_CASE("each bad certificate is a ClientConnectorCertificateError naming the host and reason; nothing is sent") {
+  struct Case {
+    const char* cert;
+    const char* reason;
+    bool use_test_ca;
+  };
+  const Case cases[] = {
+      {"valid", "unable to get local issuer certificate", false},  // the system store does not know our CA
+      {"expired", "certificate has expired", true},
+      {"wrong_host", "mismatch", true},
+      {"self_signed", "self-signed certificate", true},
+  };
+  for (const Case& c : cases) {
+    CAPTURE(c.cert);
+    Counting counting;
+    test_support::with_tls_server(
+        server_tls(c.cert),
+        [&](Server& server) -> Task<> {
+          SessionOptions options = c.use_test_ca ? trusting_test_ca() : SessionOptions{};
+          const std::string url = server.base_url() + "/small";
+          const std::string what = co_await failure_of<ClientConnectorCertificateError>(std::move(options), url);
+          CAPTURE(what);
+          CHECK(what.find(c.reason) != std::string::npos);
+          CHECK(what.find("127.0.0.1") != std::string::npos);
+        },
+        counting.handler());
+    CHECK(counting.requests == 0);
+  }
+}
+
+TEST_CASE("the error types: certificate errors are ClientSSLError and ClientConnectorError") {
+  test_support::with_tls_server(server_tls("expired"), [](Server& server) -> Task<> {
+    const std::string url = server.base_url() + "/small";
+    CHECK_FALSE((co_await failure_of<ClientSSLError>(trusting_test_ca(), url)).empty());
+    CHECK_FALSE((co_await failure_of<ClientConnectorError>(trusting_test_ca(), url)).empty());
+  });
+}
+
+TEST_CASE("verification turned off explicitly accepts an expired, self-signed or wrong-host certificate") {
+  for (const char* name : {"expired", "self_signed", "wrong_host"}) {
+    CAPTURE(name);
+    test_support::with_tls_server(server_tls(name), [](Server& server) -> Task<> {
+      SessionOptions options;
+      options.connector.ssl.verify = false;
+      const std::string url = server.base_url() + "/small";
+      co_await with_session(std::move(options), [&](ClientSession& s) -> Task<> {
+        auto r = co_await s.get(url);
+        CHECK(co_await r.text() == "Hello, world!");
+      });
+    });
+  }
+}
+
+TEST_CASE("a server that does not speak TLS is a ClientConnectorSSLError") {
+  test_support::with_server([](Server& plain) -> Task<> {
+    const std::string url = "https://127.0.0.1:" + std::to_string(plain.address().port()) + "/small";
+    const std::string what = co_await failure_of<ClientConnectorSSLError>(trusting_test_ca(), url);
+    CAPTURE(what);
+    CHECK(what.find("TLS handshake with 127.0.0.1 failed") != std::string::npos);
+  });
+}
+
+TEST_CASE("unreadable CA or client key files are a ClientSSLError naming the file") {
+  test_support::with_tls_server(server_tls("valid"), [](Server& server) -> Task<> {
+    const std::string url = server.base_url() + "/small";
+    SessionOptions no_ca;
+    no_ca.connector.ssl.ca_file = "/nonexistent/ca.pem";
+    CHECK((co_await failure_of<ClientSSLError>(std::move(no_ca), url)).find("/nonexistent/ca.pem") != std::string::npos);
+    SessionOptions bad_key = trusting_test_ca();
+    bad_key.connector.ssl.cert_file = certificates().cert("client");
+    bad_key.connector.ssl.key_file = certificates().key("valid");  // not the client certificate's key
+    CHECK_FALSE((co_await failure_of<ClientSSLError>(std::move(bad_key), url)).empty());
+  });
+}
+
+TEST_CASE("TLS connections are pooled and reused like plain ones") {
+  test_support::with_tls_server(server_tls("valid"), [](Server& server) -> Task<> {
+    const std::string url = server.base_url() + "/small";
+    co_await with_session(trusting_test_ca(), [&](ClientSession& s) -> Task<> {
+      for (int i = 0; i < 5; ++i) {
+        auto r = co_await s.get(url);
+        CHECK(co_await r.text() == "Hello, world!");
+        CHECK(r.timings.reused_connection == (i > 0));
+      }
+    });
+    CHECK(server.connections_accepted() == 1);
+  });
+}
+
+TEST_CASE("a new connection to the same host resumes the TLS session") {
+  test_support::with_tls_server(server_tls("valid"), [](Server& server) -> Task<> {
+    const std::string url = server.base_url() + "/small";
+    SessionOptions options = trusting_test_ca();
+    options.connector.force_close = true;  // a new connection, and handshake, per request
+    co_await with_session(std::move(options), [&](ClientSession& s) -> Task<> {
+      for (int i = 0; i < 3; ++i) {
+        auto r = co_await s.get(url);
+        CHECK(co_await r.text() == "Hello, world!");
+        CHECK(r.timings.tls_resumed == (i > 0));
+      }
+    });
+    CHECK(server.connections_accepted() == 3);
+  });
+}
+
+TEST_CASE("nginx with ssl: bodies byte for byte, keep-alive reconnects, resumption, client certificates") {
+  const TestCertificates& pki = certificates();
+  test_support::with_nginx(
+      test_support::NginxTls{pki.cert("valid"), pki.key("valid"), pki.ca_file()},
+      [&pki](test_support::Nginx& nginx) -> Task<> {
+        const std::string big = nginx.tls_url("/big");
+        const std::string small = nginx.tls_localhost_url("/small");
+        const std::string expected_big = nginx.file("big.bin");
+        co_await with_session(trusting_test_ca(), [&](ClientSession& s) -> Task<> {
+          auto r = co_await s.get(big);
+          CHECK(co_await r.read() == expected_big);
+          // keepalive_requests 3: the pool reconnects, resuming the session.
+          int resumed = 0;
+          for (int i = 0; i < 7; ++i) {
+            auto small_response = co_await s.get(small);
+            CHECK(small_response.status() == 200);
+            co_await small_response.read();
+            if (small_response.timings.tls_resumed) ++resumed;
+          }
+          CHECK(resumed >= 2);
+        });
+        const std::string needs_cert = nginx.client_cert_url("/small");
+        co_await with_session(trusting_test_ca(), [&](ClientSession& s) -> Task<> {
+          auto r = co_await s.get(needs_cert);
+          CHECK(r.status() == 400);  // nginx: "No required SSL certificate was sent"
+          co_await r.read();
+        });
+        SessionOptions with_cert = trusting_test_ca();
+        with_cert.connector.ssl.cert_file = pki.cert("client");
+        with_cert.connector.ssl.key_file = pki.key("client");
+        co_await with_session(std::move(with_cert), [&](ClientSession& s) -> Task<> {
+          auto r = co_await s.get(needs_cert);
+          CHECK(r.status() == 200);
+          CHECK(co_await r.text() == nginx.file("small.txt"));
+        });
+      });
+}
