@@ -156,7 +156,7 @@ int main(int argc, char** argv) {
   Flags flags;
   app.add_option("urls", flags.urls, "the URLs to fetch")->required();
   app.add_option("-X,--request", flags.method, "request method (default GET, or POST with -d)");
-  app.add_option("-H,--header", flags.headers, "extra header 'Name: value' (repeatable)");
+  app.add_option("-H,--header", flags.headers, "extra header 'Name: value' (repeatable)")->allow_extra_args(false);
   app.add_option("-d,--data", flags.data, "request body (sent as application/x-www-form-urlencoded)");
   app.add_option("--timeout", flags.timeout, "total timeout of each request, in seconds")->check(CLI::PositiveNumber);
   app.add_option("-c,--connections", flags.connections, "connection limit (0: none)")->check(CLI::NonNegativeNumber);

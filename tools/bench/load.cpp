@@ -5,7 +5,9 @@
 #include <thread>
 
 #include "coring/coring.hpp"
+#include "coring/http/errors.hpp"
 #include "parser.hpp"  // http/: the client's llhttp response parser
+#include "tls.hpp"     // http/: TLS over the loop's sockets
 
 namespace coring::bench {
 
@@ -32,6 +34,7 @@ void LoadResult::merge(const LoadResult& other) {
   responses += other.responses;
   bytes_read += other.bytes_read;
   connects += other.connects;
+  tls_resumed += other.tls_resumed;
   for (std::size_t i = 0; i < statuses.size(); ++i) statuses[i] += other.statuses[i];
   for (std::size_t k = 0; k < error_kinds; ++k) {
     errors[k] += other.errors[k];
@@ -104,6 +107,8 @@ class Worker {
   }
 
   Task<> main(std::promise<void>& ready) {
+    // One TLS context per thread: its session cache is the thread's own.
+    if (plan_.tls) tls_context_ = http::detail::TlsContext::client(*plan_.tls);
     {
       std::lock_guard lock(mutex_);
       loop_ = &EventLoop::get();
@@ -158,6 +163,7 @@ class Worker {
     constexpr std::size_t buffer_size = 16384;
     auto buffer = std::make_unique<std::byte[]>(buffer_size);
     Socket socket;
+    std::unique_ptr<http::detail::TlsStream> tls;  // over `socket`, for https
     // With --rate, each connection has its own schedule, offset so that the
     // connections take turns rather than fire together.
     const auto interval = plan_.rate > 0 ? duration_cast<Clock::duration>(duration<double>(
@@ -183,15 +189,30 @@ class Worker {
           coring::detail::TimeoutScope deadline(plan_.timeout);
           try {
             if (!socket.is_open()) {
+              tls.reset();
               socket = co_await Socket::connect(plan_.address);
               ++result_.connects;
+              if (tls_context_) {
+                tls = std::make_unique<http::detail::TlsStream>(tls_context_, socket);
+                co_await tls->connect(plan_.host, plan_.port);
+                if (tls->resumed()) ++result_.tls_resumed;
+              }
             }
             phase = Phase::write;
-            for (std::size_t sent = 0; sent < request.size();) sent += co_await socket.send(request.subspan(sent));
+            if (tls) {
+              co_await tls->write(request);
+            } else {
+              for (std::size_t sent = 0; sent < request.size();) sent += co_await socket.send(request.subspan(sent));
+            }
             phase = Phase::read;
             parser.start(plan_.head_request);
             while (!complete) {
-              const std::size_t n = co_await socket.recv(std::span(buffer.get(), buffer_size));
+              std::size_t n = 0;
+              if (tls) {
+                n = co_await tls->read(std::span(buffer.get(), buffer_size));
+              } else {
+                n = co_await socket.recv(std::span(buffer.get(), buffer_size));
+              }
               if (n == 0) {
                 parser.finish();
                 if (parser.message_complete()) {
@@ -220,6 +241,8 @@ class Worker {
           }
         } catch (const OSError& e) {
           failure = e.what();
+        } catch (const http::ClientError& e) {  // TLS: a failed handshake, or a broken record
+          failure = e.what();
         }
         if (complete) {
           const auto latency = duration_cast<nanoseconds>(Clock::now() - due).count();
@@ -238,14 +261,19 @@ class Worker {
                                               : ErrorKind::read,
                       failure);
         }
-        if (!reusable && socket.is_open()) co_await socket.close();
+        if (!reusable && socket.is_open()) {
+          tls.reset();
+          co_await socket.close();
+        }
         if (!complete && phase == Phase::connect) co_await sleep(milliseconds(10));  // no busy loop on a refusing server
         due += interval;
       }
     } catch (const CancelledError&) {
+      tls.reset();
       socket.abort();  // the run is over: in flight requests are dropped
       throw;
     }
+    tls.reset();
     if (socket.is_open()) co_await socket.close();
   }
 
@@ -263,6 +291,7 @@ class Worker {
   bool stopping_ = false;
   bool ready_told_ = false;
   TaskHandle<void>* load_ = nullptr;
+  std::shared_ptr<http::detail::TlsContext> tls_context_;
   std::mutex mutex_;  // guards loop_, which other threads post to
   EventLoop* loop_ = nullptr;
   std::thread thread_;

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "coring/http/ssl.hpp"
 #include "coring/net.hpp"
 #include "histogram.hpp"
 
@@ -29,9 +30,13 @@ struct LoadPlan {
   std::optional<Clock::duration> duration;        // -d: stop sending after this
   double rate = 0;                                // requests per second in all; 0: closed loop
   Clock::duration timeout = std::chrono::seconds(10);  // per request, connect included
+  /// For https: how to verify, and the name the certificate must carry.
+  std::optional<http::SSLOptions> tls;
+  std::string host;
+  std::uint16_t port = 0;
 };
 
-/// Why a request got no usable answer. `status` is a complete response with
+/// Why a request got no usable answer (a failed TLS handshake is `connect`). `status` is a complete response with
 /// a status of 400 or more; the others got no complete response at all.
 enum class ErrorKind { connect, write, read, timeout, status };
 inline constexpr std::size_t error_kinds = 5;
@@ -42,6 +47,7 @@ struct LoadResult {
   std::uint64_t responses = 0;
   std::uint64_t bytes_read = 0;
   std::uint64_t connects = 0;
+  std::uint64_t tls_resumed = 0;  // of the connects, those whose TLS session was resumed
   std::array<std::uint64_t, 600> statuses{};
   std::array<std::uint64_t, error_kinds> errors{};
   std::array<std::string, error_kinds> first_error;  // the message of the first of each kind

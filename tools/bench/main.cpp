@@ -18,6 +18,7 @@
 #include "coring/http/server_thread.hpp"
 #include "coring/http/url.hpp"
 #include "load.hpp"
+#include "tls.hpp"  // http/: for the up-front TLS check
 #include "report.hpp"
 
 using namespace coring;
@@ -41,6 +42,8 @@ struct Flags {
   bool no_progress = false;
   std::string json_file;
   std::string plot_file;
+  http::SSLOptions ssl;
+  bool insecure = false;
 };
 
 /// A bad flag value, found after parsing: exit status 2, as CLI11's own.
@@ -91,9 +94,11 @@ std::string build_request(const http::URL& url, const Flags& flags, const std::s
   return out;
 }
 
-/// The first address of `url`'s host that accepts a connection. Resolved
-/// once, up front (a benchmark should not measure DNS).
-SocketAddress reachable_address(const http::URL& url) {
+/// The first address of `url`'s host that accepts a connection (and, for
+/// https, completes a verified handshake). Resolved once, up front: a
+/// benchmark should not measure DNS, and a bad certificate should be said
+/// once, not counted as a million errors.
+SocketAddress reachable_address(const http::URL& url, const std::optional<http::SSLOptions>& tls) {
   addrinfo hints{};
   hints.ai_socktype = SOCK_STREAM;
   addrinfo* found = nullptr;
@@ -110,10 +115,24 @@ SocketAddress reachable_address(const http::URL& url) {
         Socket s = co_await wait_for(Socket::connect(a), seconds(10));
         co_await s.close();
       }(address));
-      return address;
     } catch (const std::exception& e) {
       why = e.what();
+      continue;
     }
+    if (tls) {  // errors here name the host and the reason already
+      run([](SocketAddress a, http::SSLOptions options, std::string host, std::uint16_t port) -> Task<> {
+        Socket s = co_await wait_for(Socket::connect(a), seconds(10));
+        try {
+          http::detail::TlsStream stream(http::detail::TlsContext::client(options), s);
+          co_await wait_for(stream.connect(host, port), seconds(10));
+        } catch (...) {
+          s.abort();
+          throw;
+        }
+        co_await s.close();
+      }(address, *tls, url.host(), url.port()));
+    }
+    return address;
   }
   throw http::ClientConnectorError("cannot connect to " + url.host_header() + ": " + why, 0);
 }
@@ -213,7 +232,11 @@ int run_bench(const Flags& flags) {
   } catch (const http::InvalidURL& e) {
     throw UsageError(e.what());
   }
-  if (url->is_https()) throw UsageError("https is not supported by coring-bench yet: " + url_text);
+  std::optional<http::SSLOptions> tls;
+  if (url->is_https()) {
+    tls = flags.ssl;
+    tls->verify = !flags.insecure;
+  }
 
   LoadPlan plan;
   plan.request = build_request(*url, flags, body);
@@ -225,7 +248,10 @@ int run_bench(const Flags& flags) {
   if (!plan.requests && !plan.duration) plan.duration = seconds(10);
   plan.rate = flags.rate;
   plan.timeout = duration_cast<Clock::duration>(duration<double>(flags.timeout));
-  plan.address = reachable_address(*url);
+  plan.tls = tls;
+  plan.host = url->host();
+  plan.port = url->port();
+  plan.address = reachable_address(*url, tls);
 
   Load load(plan);
   std::signal(SIGINT, on_interrupt);
@@ -262,7 +288,7 @@ int main(int argc, char** argv) {
   auto* requests = app.add_option("-n,--requests", flags.requests, "stop after this many requests")->check(CLI::PositiveNumber);
   app.add_option("-d,--duration", duration_text, "stop after this long: 10s, 500ms, 2m (default 10s)")->excludes(requests);
   app.add_option("-m,--method", flags.method, "request method (default GET, or POST with a body)");
-  app.add_option("-H,--header", flags.headers, "extra header 'Name: value' (repeatable)");
+  app.add_option("-H,--header", flags.headers, "extra header 'Name: value' (repeatable)")->allow_extra_args(false);
   auto* body = app.add_option("--body", flags.body, "request body");
   app.add_option("--body-file", flags.body_file, "request body from a file")->excludes(body);
   app.add_option("--timeout", flags.timeout, "seconds a request may take, connect included (default 10)")
@@ -270,6 +296,11 @@ int main(int argc, char** argv) {
   app.add_option("--rate", flags.rate, "constant total rate in requests per second (latency counted from when each was due)")
       ->check(CLI::PositiveNumber);
   app.add_flag("--no-progress", flags.no_progress, "no live progress line");
+  app.add_option("--cacert", flags.ssl.ca_file, "https: trust the CA certificates in this PEM file");
+  app.add_option("--capath", flags.ssl.ca_path, "https: trust the CA certificates in this hashed directory");
+  app.add_flag("-k,--insecure", flags.insecure, "https: do not verify the server's certificate");
+  app.add_flag("--no-sessionid{false}", flags.ssl.resume_sessions,
+               "https: a full handshake on every new connection (no TLS session resumption)");
   app.add_option("--json", flags.json_file, "write the results as JSON to FILE");
   app.add_option("--plot", flags.plot_file, "write the latency distribution as SVG to FILE");
   try {

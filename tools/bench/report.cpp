@@ -83,7 +83,12 @@ void print_text(std::FILE* out, const Report& r) {
       format_bytes(r.seconds() > 0 ? static_cast<double>(res.bytes_read) / r.seconds() : 0) + "/s";
   std::fprintf(out, "  requests   %-16s (%s in %.2f s)\n", rate.c_str(), group_digits(res.responses).c_str(), r.seconds());
   std::fprintf(out, "  received   %-16s (%s)\n", throughput.c_str(), format_bytes(static_cast<double>(res.bytes_read)).c_str());
-  std::fprintf(out, "  connects   %s\n", group_digits(res.connects).c_str());
+  if (r.plan.tls) {
+    std::fprintf(out, "  connects   %s, TLS sessions resumed %s\n", group_digits(res.connects).c_str(),
+                 group_digits(res.tls_resumed).c_str());
+  } else {
+    std::fprintf(out, "  connects   %s\n", group_digits(res.connects).c_str());
+  }
   if (h.count() > 0) {
     std::fprintf(out, "  latency    mean %s, stddev %s, min %s\n            ",
                  format_latency(static_cast<std::uint64_t>(h.mean())).c_str(),
@@ -139,6 +144,8 @@ std::string to_json(const Report& r) {
       {"bytes", res.bytes_read},
       {"bytes_per_sec", r.seconds() > 0 ? static_cast<double>(res.bytes_read) / r.seconds() : 0.0},
       {"connects", res.connects},
+      {"connects_per_sec", r.seconds() > 0 ? static_cast<double>(res.connects) / r.seconds() : 0.0},
+      {"tls_resumed", res.tls_resumed},
       {"latency_us", latency},
       {"status_codes", statuses},
       {"errors", errors},
