@@ -1,9 +1,12 @@
 #include "coring/http/server.hpp"
 
+#include <cerrno>
+#include <chrono>
 #include <cstdio>
 
 #include "coring/async_with.hpp"
 #include "coring/errors.hpp"
+#include "coring/sleep.hpp"
 #include "coring/task_group.hpp"
 #include "parser.hpp"
 #include "tls.hpp"
@@ -181,7 +184,21 @@ Task<> Server::serve() {
   State& s = *state_;
   co_await async_with(TaskGroup{}, [&s](TaskGroup& group) -> Task<> {
     for (;;) {
-      Socket socket = co_await s.listener.accept();
+      Socket socket;
+      bool out_of_resources = false;
+      try {
+        socket = co_await s.listener.accept();
+      } catch (const OSError& e) {
+        // Out of descriptors or memory, or a client gone before accept:
+        // the server waits a little and goes on, as asyncio's does.
+        const int code = e.code().value();
+        if (code != EMFILE && code != ENFILE && code != ENOBUFS && code != ENOMEM && code != ECONNABORTED) throw;
+        out_of_resources = true;
+      }
+      if (out_of_resources) {
+        co_await sleep(std::chrono::milliseconds(10));
+        continue;
+      }
       ++s.connections;
       group.create_task(serve_connection(std::move(socket), s.handler, s.requests, s.tls));
     }

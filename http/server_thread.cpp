@@ -5,7 +5,10 @@
 #include <optional>
 #include <thread>
 
+#include <cstdio>
+
 #include "coring/errors.hpp"
+#include "coring/sync.hpp"
 #include "coring/run.hpp"
 #include "coring/task_handle.hpp"
 
@@ -14,17 +17,18 @@ namespace coring::http {
 struct ServerThread::State {
   std::string base_url;
   EventLoop* loop = nullptr;
-  TaskHandle<void>* serving = nullptr;  // lives in the server thread's frame
+  Event* stop = nullptr;  // lives in the server thread's frame until set
   std::thread thread;
 };
 
 namespace {
 
 /// Serves until cancelled. `ready` learns that it serves, or why binding failed.
-/// `loop`, `serving` and `base_url` are set before `ready` is.
-Task<> serve_until_cancelled(SocketAddress address, Server::Handler handler, std::optional<ServerTLS> tls,
-                             std::promise<void>& ready, EventLoop*& loop, TaskHandle<void>*& serving,
-                             std::string& base_url) {
+/// Serves until `stop` is set (from the owner's thread, through the loop).
+/// `loop`, `stop` and `base_url` are set before `ready` is. If serving fails
+/// the thread still waits for `stop`: the owner's destructor relies on it.
+Task<> serve_until_stopped(SocketAddress address, Server::Handler handler, std::optional<ServerTLS> tls,
+                           std::promise<void>& ready, EventLoop*& loop, Event*& stop, std::string& base_url) {
   std::optional<Server> server;
   try {
     server.emplace(address, std::move(handler), std::move(tls));
@@ -32,14 +36,19 @@ Task<> serve_until_cancelled(SocketAddress address, Server::Handler handler, std
     ready.set_exception(std::current_exception());
     co_return;
   }
-  auto handle = create_task(server->serve());
+  auto serving = create_task(server->serve());
+  Event stopped;
   loop = &EventLoop::get();
-  serving = &handle;
+  stop = &stopped;
   base_url = server->base_url();
   ready.set_value();
+  co_await stopped.wait();
+  serving.cancel();
   try {
-    co_await handle;
+    co_await serving;
   } catch (const CancelledError&) {
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "coring: the server on %s had stopped: %s\n", base_url.c_str(), e.what());
   }
   co_await server->close();
 }
@@ -52,7 +61,7 @@ ServerThread::ServerThread(SocketAddress address, Server::Handler handler, std::
   auto started = ready.get_future();
   State& s = *state_;
   s.thread = std::thread([&s, &ready, address, handler = std::move(handler), tls = std::move(tls)]() mutable {
-    run(serve_until_cancelled(address, std::move(handler), std::move(tls), ready, s.loop, s.serving, s.base_url));
+    run(serve_until_stopped(address, std::move(handler), std::move(tls), ready, s.loop, s.stop, s.base_url));
   });
   try {
     started.get();
@@ -64,7 +73,7 @@ ServerThread::ServerThread(SocketAddress address, Server::Handler handler, std::
 
 ServerThread::~ServerThread() {
   State& s = *state_;
-  if (s.loop) s.loop->call_soon_threadsafe([&s] { s.serving->cancel(); });
+  if (s.loop) s.loop->call_soon_threadsafe([&s] { s.stop->set(); });
   s.thread.join();
 }
 

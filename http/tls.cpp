@@ -123,8 +123,8 @@ std::shared_ptr<TlsContext> TlsContext::client(const SSLOptions& options) {
       const char* file = options.ca_file ? options.ca_file->c_str() : nullptr;
       const char* path = options.ca_path ? options.ca_path->c_str() : nullptr;
       if (SSL_CTX_load_verify_locations(ctx, file, path) != 1)
-        throw ClientSSLError("cannot load the CA certificates from " + options.ca_file.value_or(*options.ca_path) +
-                             ": " + openssl_errors());
+        throw ClientSSLError("cannot load the CA certificates from " +
+                             (options.ca_file ? *options.ca_file : *options.ca_path) + ": " + openssl_errors());
     } else if (SSL_CTX_set_default_verify_paths(ctx) != 1) {
       throw ClientSSLError("cannot load the system's CA certificates: " + openssl_errors());
     }
@@ -193,12 +193,17 @@ Task<> TlsStream::connect(const std::string& host, std::uint16_t port) {
   auto& sessions = s.context->state().sessions;
   if (auto kept = sessions.find(s.session_key); kept != sessions.end()) SSL_set_session(s.ssl, kept->second);
   SSL_set_connect_state(s.ssl);
-  co_await drive(Op::handshake_client, nullptr, 0);
+  // A close (or close_notify) before the handshake's end returns 0.
+  const int done = co_await drive(Op::handshake_client, nullptr, 0);  // (not inside ||: GCC 12)
+  if (done <= 0 || !SSL_is_init_finished(s.ssl))
+    throw ClientConnectorSSLError("TLS handshake with " + host + " failed: the server closed the connection");
 }
 
 Task<> TlsStream::accept() {
   SSL_set_accept_state(state_->ssl);
-  co_await drive(Op::handshake_server, nullptr, 0);
+  const int done = co_await drive(Op::handshake_server, nullptr, 0);
+  if (done <= 0 || !SSL_is_init_finished(state_->ssl))
+    throw ClientConnectorSSLError("TLS handshake from a client failed: the client closed the connection");
 }
 
 Task<std::size_t> TlsStream::read(std::span<std::byte> buffer) {
@@ -254,9 +259,23 @@ Task<int> TlsStream::drive(Op op, void* data, int size) {
       case Op::shutdown: result = SSL_shutdown(s.ssl); break;
     }
     const int error = result > 0 ? SSL_ERROR_NONE : SSL_get_error(s.ssl, result);
+    // A failure's reason is read now: OpenSSL's error queue is the thread's,
+    // and other connections of this loop use it while we flush.
+    const bool fatal = error == SSL_ERROR_SSL || error == SSL_ERROR_SYSCALL;
+    const std::string reason = fatal ? openssl_errors() : std::string();
+    const long verified = fatal ? SSL_get_verify_result(s.ssl) : X509_V_OK;
     // Whatever OpenSSL wrote goes out first: handshake messages, alerts,
-    // records, close_notify.
-    if (BIO_ctrl_pending(s.out) > 0) co_await flush();
+    // records, close_notify. A failure's alert goes out if it can.
+    if (BIO_ctrl_pending(s.out) > 0) {
+      if (!fatal) {
+        co_await flush();
+      } else {
+        try {
+          co_await flush();
+        } catch (const OSError&) {  // the peer is gone: the TLS reason is the one to report
+        }
+      }
+    }
     if (op == Op::shutdown && result >= 0) co_return 1;  // our close_notify is sent; no need to wait for theirs
     switch (error) {
       case SSL_ERROR_NONE: co_return result;
@@ -273,10 +292,8 @@ Task<int> TlsStream::drive(Op op, void* data, int size) {
     }
     const bool handshake = op == Op::handshake_client || op == Op::handshake_server;
     if (s.eof && !handshake) co_return 0;  // closed without close_notify: framing decides
-    const std::string reason = openssl_errors();
     if (op == Op::handshake_client) {
-      const long verified = SSL_get_verify_result(s.ssl);
-      if (verified != X509_V_OK)
+      if (s.context->state().verify && verified != X509_V_OK)
         throw ClientConnectorCertificateError("certificate of " + s.host + " not trusted: " +
                                               X509_verify_cert_error_string(verified));
       throw ClientConnectorSSLError("TLS handshake with " + s.host + " failed: " +

@@ -96,6 +96,9 @@ class Worker {
 
   std::atomic<std::uint64_t> live_responses{0};
   std::atomic<std::uint64_t> live_failed{0};
+  /// Connections still running, and those of them whose last request failed.
+  std::atomic<std::size_t> live_active{0};
+  std::atomic<std::size_t> live_failing{0};
   [[nodiscard]] bool done() const noexcept { return done_.load(std::memory_order_acquire); }
 
  private:
@@ -106,6 +109,17 @@ class Worker {
     if (loop_) loop_->call_soon_threadsafe(std::move(fn));
   }
 
+  /// Unpublishes the loop however main() ends (an exception included):
+  /// stop() must never post to a loop that is gone.
+  struct Unpublish {
+    Worker& worker;
+    ~Unpublish() {
+      std::lock_guard lock(worker.mutex_);
+      worker.loop_ = nullptr;
+      worker.load_ = nullptr;
+    }
+  };
+
   Task<> main(std::promise<void>& ready) {
     // One TLS context per thread: its session cache is the thread's own.
     if (plan_.tls) tls_context_ = http::detail::TlsContext::client(*plan_.tls);
@@ -113,6 +127,7 @@ class Worker {
       std::lock_guard lock(mutex_);
       loop_ = &EventLoop::get();
     }
+    Unpublish unpublish{*this};
     ready_told_ = true;
     ready.set_value();
     co_await go_.wait();
@@ -126,9 +141,25 @@ class Worker {
       load_ = nullptr;
     }
     result_.elapsed = Clock::now() - start_;
-    std::lock_guard lock(mutex_);
-    loop_ = nullptr;  // callbacks posted from now on are dropped
   }
+
+  /// Keeps live_active and live_failing right for one connection.
+  struct ConnectionHealth {
+    Worker& worker;
+    bool failing = false;
+    explicit ConnectionHealth(Worker& w) : worker(w) { bump(worker.live_active, +1); }
+    ~ConnectionHealth() {
+      set_failing(false);
+      bump(worker.live_active, -1);
+    }
+    void set_failing(bool now) {
+      if (now != failing) bump(worker.live_failing, now ? +1 : -1);
+      failing = now;
+    }
+    static void bump(std::atomic<std::size_t>& counter, int by) {  // one writer: this thread
+      counter.store(counter.load(std::memory_order_relaxed) + static_cast<std::size_t>(by), std::memory_order_relaxed);
+    }
+  };
 
   Task<> drive_all() {
     std::vector<Task<>> connections;
@@ -160,10 +191,11 @@ class Worker {
   Task<> drive(std::size_t index) {
     using namespace std::chrono;
     http::detail::ResponseParser parser;
-    constexpr std::size_t buffer_size = 16384;
+    constexpr std::size_t buffer_size = 65536;  // a 16 KiB body and its head in one read
     auto buffer = std::make_unique<std::byte[]>(buffer_size);
     Socket socket;
     std::unique_ptr<http::detail::TlsStream> tls;  // over `socket`, for https
+    ConnectionHealth health(*this);
     // With --rate, each connection has its own schedule, offset so that the
     // connections take turns rather than fire together.
     const auto interval = plan_.rate > 0 ? duration_cast<Clock::duration>(duration<double>(
@@ -244,6 +276,7 @@ class Worker {
         } catch (const http::ClientError& e) {  // TLS: a failed handshake, or a broken record
           failure = e.what();
         }
+        health.set_failing(!complete);
         if (complete) {
           const auto latency = duration_cast<nanoseconds>(Clock::now() - due).count();
           result_.latency.record(static_cast<std::uint64_t>(latency));
@@ -337,6 +370,8 @@ Load::Progress Load::progress() const noexcept {
   for (const auto& worker : workers_) {
     p.responses += worker->live_responses.load(std::memory_order_relaxed);
     p.failed += worker->live_failed.load(std::memory_order_relaxed);
+    p.active += worker->live_active.load(std::memory_order_relaxed);
+    p.failing += worker->live_failing.load(std::memory_order_relaxed);
     p.done = p.done && worker->done();
   }
   return p;

@@ -79,6 +79,8 @@ class Load {
   struct Progress {
     std::uint64_t responses = 0;
     std::uint64_t failed = 0;  // requests without a complete response
+    std::size_t active = 0;    // connections still sending
+    std::size_t failing = 0;   // of them, those whose last request failed
     bool done = false;         // every thread has finished
   };
   [[nodiscard]] Progress progress() const noexcept;

@@ -63,6 +63,7 @@ Clock::duration parse_duration(const std::string& text) {
   double scale = unit.empty() || unit == "s" ? 1 : unit == "ms" ? 1e-3 : unit == "m" ? 60 : unit == "h" ? 3600 : -1;
   if (value <= 0 || scale < 0 || !std::isfinite(value))
     throw CLI::ValidationError("-d", "\"" + text + "\" is not a duration (examples: 10s, 500ms, 2m)");
+  if (value * scale > 1e7) throw CLI::ValidationError("-d", "\"" + text + "\" is longer than 10,000,000 s");
   return duration_cast<Clock::duration>(duration<double>(value * scale));
 }
 
@@ -172,10 +173,11 @@ std::string watch(Load& load, bool show_progress) {
       failed_at_last_response = p.failed;
     }
     last = p;
-    // Every connection has failed since the last response, for 2 s or more:
-    // refused connections, or a server that stopped answering (its requests
-    // then fail when their timeout passes).
-    if (p.failed - failed_at_last_response >= plan.connections && now - last_response_at >= seconds(2)) {
+    // Every running connection's last request failed, and nothing has been
+    // answered for 2 s or more: refused connections, or a server that
+    // stopped answering (its requests fail as their timeout passes).
+    if (p.active > 0 && p.failing >= p.active && p.failed > failed_at_last_response &&
+        now - last_response_at >= seconds(2)) {
       aborted = "no response for " + std::to_string(duration_cast<seconds>(now - last_response_at).count()) +
                 " s and every connection failing: the server stopped answering";
       load.stop();
@@ -292,7 +294,7 @@ int main(int argc, char** argv) {
   auto* body = app.add_option("--body", flags.body, "request body");
   app.add_option("--body-file", flags.body_file, "request body from a file")->excludes(body);
   app.add_option("--timeout", flags.timeout, "seconds a request may take, connect included (default 10)")
-      ->check(CLI::PositiveNumber);
+      ->check(CLI::Range(0.001, 1e6));
   app.add_option("--rate", flags.rate, "constant total rate in requests per second (latency counted from when each was due)")
       ->check(CLI::PositiveNumber);
   app.add_flag("--no-progress", flags.no_progress, "no live progress line");
