@@ -154,6 +154,31 @@ TEST_CASE("a server that does not speak TLS is a ClientConnectorSSLError") {
   });
 }
 
+/// A "server" that reads the ClientHello and answers with the fatal alert
+/// protocol_version, as a server that only speaks an older TLS does.
+Task<> refuse_protocol_version(Listener& listener) {
+  Socket peer = co_await listener.accept();
+  std::byte hello[4096];
+  co_await peer.recv(hello);
+  static constexpr unsigned char alert[] = {0x15, 0x03, 0x01, 0x00, 0x02, 0x02, 0x46};  // fatal, protocol_version
+  co_await peer.send_all(std::as_bytes(std::span(alert)));
+  co_await peer.close();
+}
+
+TEST_CASE("a protocol mismatch is a ClientConnectorSSLError with OpenSSL's reason") {
+  coring::run([]() -> Task<> {
+    Listener listener = Listener::bind(SocketAddress::parse("127.0.0.1:0"));
+    const std::string url = "https://127.0.0.1:" + std::to_string(listener.local_address().port()) + "/";
+    auto server = create_task(refuse_protocol_version(listener));
+    const std::string what = co_await failure_of<ClientConnectorSSLError>(trusting_test_ca(), url);
+    co_await server;
+    co_await listener.close();
+    CAPTURE(what);
+    CHECK(what.find("TLS handshake with 127.0.0.1 failed") != std::string::npos);
+    CHECK(what.find("protocol version") != std::string::npos);
+  }());
+}
+
 TEST_CASE("unreadable CA or client key files are a ClientSSLError naming the file") {
   test_support::with_tls_server(server_tls("valid"), [](Server& server) -> Task<> {
     const std::string url = server.base_url() + "/small";
