@@ -27,6 +27,11 @@ Lease& Lease::operator=(Lease&& other) noexcept {
 
 Lease::~Lease() { give_back(false); }
 
+void Lease::attach(std::unique_ptr<Connection> fresh) {
+  connection = std::move(fresh);
+  if (pool_ != nullptr && !connection->buffer) connection->buffer = pool_->take_buffer();
+}
+
 void Lease::give_back(bool reusable) noexcept {
   if (pool_ == nullptr) return;
   std::exchange(pool_, nullptr)->release_slot(key_, std::move(connection), reusable);
@@ -93,7 +98,7 @@ Task<Lease> ConnectionPool::acquire(std::string key) {
     std::unique_ptr<Connection> candidate = std::move(idle.back());
     idle.pop_back();
     if (candidate->idle_until > now) {
-      lease.connection = std::move(candidate);
+      lease.attach(std::move(candidate));
       lease.reused = true;
       break;
     }
@@ -106,12 +111,29 @@ void ConnectionPool::release_slot(const std::string& key, std::unique_ptr<Connec
   Host& host = hosts_[key];
   --in_use_;
   --host.in_use;
+  // A few spares absorb the ups and downs of a steady load; more would keep
+  // the memory of a burst that is over.
+  constexpr std::size_t spares_kept = 32;
+  if (connection && connection->buffer) {
+    if (spare_buffers_.size() < spares_kept) {
+      spare_buffers_.push_back(std::move(connection->buffer));
+    } else {
+      connection->buffer.reset();
+    }
+  }
   if (connection && reusable && !closed_ && !options_.force_close && connection->idle_until > Clock::now()) {
     host.idle.push_back(std::move(connection));
     arm_expiry();
   }
   connection.reset();
   wake_waiters();
+}
+
+std::unique_ptr<char[]> ConnectionPool::take_buffer() {
+  if (spare_buffers_.empty()) return std::make_unique<char[]>(Connection::buffer_size);
+  auto buffer = std::move(spare_buffers_.back());
+  spare_buffers_.pop_back();
+  return buffer;
 }
 
 void ConnectionPool::wake_waiters() noexcept {
@@ -154,6 +176,7 @@ void ConnectionPool::on_timer() noexcept {
 void ConnectionPool::close_all() noexcept {
   closed_ = true;
   for (auto& [key, host] : hosts_) host.idle.clear();
+  spare_buffers_.clear();
   if (armed() && loop_ != nullptr) loop_->remove_timer(this);
   wake_waiters();
 }

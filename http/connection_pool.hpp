@@ -30,7 +30,9 @@ struct Connection {
   std::chrono::steady_clock::time_point idle_until{};
   std::uint64_t requests = 0;
   static constexpr std::size_t buffer_size = 16384;
-  std::unique_ptr<char[]> buffer = std::make_unique<char[]>(buffer_size);
+  /// The read buffer, held only while the connection is leased: an idle
+  /// pooled connection gives it back to the pool's spares (see Lease).
+  std::unique_ptr<char[]> buffer;
 };
 
 class ConnectionPool;
@@ -46,8 +48,11 @@ class Lease {
   Lease& operator=(Lease&& other) noexcept;
   ~Lease();
 
+  /// Has its read buffer while leased.
   std::unique_ptr<Connection> connection;
   bool reused = false;
+  /// Sets `connection` (a new one) and gives it a read buffer.
+  void attach(std::unique_ptr<Connection> fresh);
   [[nodiscard]] const std::string& key() const noexcept { return key_; }
   /// Gives the connection back for reuse (if `reusable`) and frees the slot.
   void give_back(bool reusable) noexcept;
@@ -83,6 +88,8 @@ class ConnectionPool final : coring::detail::TimerNode {
   void take_slot(const std::string& key);
   void release_slot(const std::string& key, std::unique_ptr<Connection> connection, bool reusable) noexcept;
   void wake_waiters() noexcept;
+  /// A read buffer from the spares, or a new one.
+  std::unique_ptr<char[]> take_buffer();
   void on_timer() noexcept override;  // idle expiry
   void arm_expiry() noexcept;
 
@@ -90,6 +97,10 @@ class ConnectionPool final : coring::detail::TimerNode {
   std::unordered_map<std::string, Host> hosts_;
   std::size_t in_use_ = 0;
   coring::detail::IntrusiveList<coring::detail::SyncWaiter> waiters_;
+  /// Read buffers of connections gone idle or closed, for the next lease:
+  /// memory follows the connections in use, not the pooled ones, and a
+  /// steady state allocates none.
+  std::vector<std::unique_ptr<char[]>> spare_buffers_;
   EventLoop* loop_ = nullptr;
   bool closed_ = false;
 };

@@ -292,7 +292,7 @@ Task<Lease> NativeBackend::open_connection(const PreparedRequest& r, Timings& ti
         earliest({total, connect, Deadline::after(connect_started, r.timeout.sock_connect, TimeoutKind::sock_connect)}));
     try {
       Socket socket = co_await Socket::connect(address);
-      lease.connection = std::make_unique<Connection>(lease.key(), ParserLimits{.max_body_size = r.max_body_size});
+      lease.attach(std::make_unique<Connection>(lease.key(), ParserLimits{.max_body_size = r.max_body_size}));
       lease.connection->socket = std::move(socket);
       timings.connect = since(connect_started);
       if (r.url.is_https()) {
