@@ -3,7 +3,9 @@
 // makes N GET requests through one ClientSession with C connections, as C
 // workers in a gather (the shape of the aiohttp and undici peers), every
 // feature left on (cookies, decompression, redirects), and prints
-//   RESULT client=coring_client requests=N rps=R errors=E
+//   RESULT client=coring_client requests=N rps=R errors=E allocs_per_request=A
+// where A counts heap allocations (operator new is replaced in this binary)
+// over the second half of the requests, when connections are open and warm.
 #include <chrono>
 #include <coring/coring.hpp>
 #include <coring/http/client.hpp>
@@ -11,6 +13,18 @@
 #include <cstdlib>
 #include <string>
 #include <vector>
+
+namespace {
+std::size_t allocations = 0;
+}  // namespace
+
+void* operator new(std::size_t size) {
+  ++allocations;
+  if (void* p = std::malloc(size)) return p;
+  throw std::bad_alloc();
+}
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t) noexcept { std::free(p); }
 
 using namespace coring;
 using namespace coring::http;
@@ -22,6 +36,8 @@ struct Counts {
   std::size_t done = 0;
   std::size_t errors = 0;
   std::string first_error;
+  std::size_t half = 0;               // done requests at which the count starts
+  std::size_t allocations_at_half = 0;
 };
 
 Task<> worker(ClientSession& session, const std::string& url, Counts& counts) {
@@ -31,7 +47,7 @@ Task<> worker(ClientSession& session, const std::string& url, Counts& counts) {
       ClientResponse response = co_await session.get(url);
       co_await response.read();
       if (response.status() == 200) {
-        ++counts.done;
+        if (++counts.done == counts.half) counts.allocations_at_half = allocations;
       } else {
         ++counts.errors;
       }
@@ -63,11 +79,16 @@ int main(int argc, char** argv) {
   const auto connections = static_cast<std::size_t>(std::strtoul(argv[2], nullptr, 10));
   Counts counts;
   counts.left = static_cast<std::size_t>(std::strtoul(argv[3], nullptr, 10));
+  counts.half = counts.left / 2;
   const auto start = std::chrono::steady_clock::now();
   run(load(url, connections, counts));
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  std::printf("RESULT client=coring_client requests=%zu rps=%.0f errors=%zu\n", counts.done,
-              static_cast<double>(counts.done) / seconds, counts.errors);
+  const double allocs_per_request =
+      counts.done > counts.half
+          ? static_cast<double>(allocations - counts.allocations_at_half) / static_cast<double>(counts.done - counts.half)
+          : 0.0;
+  std::printf("RESULT client=coring_client requests=%zu rps=%.0f errors=%zu allocs_per_request=%.1f\n", counts.done,
+              static_cast<double>(counts.done) / seconds, counts.errors, allocs_per_request);
   if (!counts.first_error.empty()) std::fprintf(stderr, "first error: %s\n", counts.first_error.c_str());
   return counts.errors == 0 ? 0 : 1;
 }
