@@ -91,9 +91,16 @@ struct Server::State {
 };
 
 Server::Server(const SocketAddress& address, Handler handler, std::optional<ServerTLS> tls)
-    : state_(std::make_unique<State>()) {
-  if (tls) state_->tls = detail::TlsContext::server(tls->cert_file, tls->key_file);
-  state_->listener = Listener::bind(address);
+    : Server(Listener::bind(address), std::move(handler), std::move(tls)) {}
+
+Server::Server(Listener listener, Handler handler, std::optional<ServerTLS> tls) : state_(std::make_unique<State>()) {
+  try {
+    if (tls) state_->tls = detail::TlsContext::server(tls->cert_file, tls->key_file);
+  } catch (...) {
+    listener.abort();
+    throw;
+  }
+  state_->listener = std::move(listener);
   state_->handler = std::move(handler);
 }
 

@@ -1,46 +1,45 @@
 #include "coring/http/server_thread.hpp"
 
+#include <cstdio>
 #include <exception>
 #include <future>
 #include <optional>
 #include <thread>
-
-#include <cstdio>
+#include <vector>
 
 #include "coring/errors.hpp"
-#include "coring/sync.hpp"
 #include "coring/run.hpp"
+#include "coring/sync.hpp"
 #include "coring/task_handle.hpp"
 
 namespace coring::http {
 
-struct ServerThread::State {
-  std::string base_url;
+namespace {
+
+/// One serving thread: its loop, and the event that ends it.
+struct Lane {
   EventLoop* loop = nullptr;
-  Event* stop = nullptr;  // lives in the server thread's frame until set
+  Event* stop = nullptr;  // lives in the thread's frame until set
   std::thread thread;
 };
 
-namespace {
-
-/// Serves until cancelled. `ready` learns that it serves, or why binding failed.
-/// Serves until `stop` is set (from the owner's thread, through the loop).
-/// `loop`, `stop` and `base_url` are set before `ready` is. If serving fails
-/// the thread still waits for `stop`: the owner's destructor relies on it.
-Task<> serve_until_stopped(SocketAddress address, Server::Handler handler, std::optional<ServerTLS> tls,
-                           std::promise<void>& ready, EventLoop*& loop, Event*& stop, std::string& base_url) {
+/// Serves on `listener` until `stop` is set (from the owner's thread,
+/// through the loop). `loop` and `stop` are set before `ready` is. If
+/// serving fails the thread still waits for `stop`: the owner's destructor
+/// relies on it.
+Task<> serve_until_stopped(Listener listener, Server::Handler handler, std::optional<ServerTLS> tls,
+                           std::promise<void>& ready, Lane& lane) {
   std::optional<Server> server;
   try {
-    server.emplace(address, std::move(handler), std::move(tls));
+    server.emplace(std::move(listener), std::move(handler), std::move(tls));
   } catch (...) {
     ready.set_exception(std::current_exception());
     co_return;
   }
   auto serving = create_task(server->serve());
   Event stopped;
-  loop = &EventLoop::get();
-  stop = &stopped;
-  base_url = server->base_url();
+  lane.loop = &EventLoop::get();
+  lane.stop = &stopped;
   ready.set_value();
   co_await stopped.wait();
   serving.cancel();
@@ -48,34 +47,55 @@ Task<> serve_until_stopped(SocketAddress address, Server::Handler handler, std::
     co_await serving;
   } catch (const CancelledError&) {
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "coring: the server on %s had stopped: %s\n", base_url.c_str(), e.what());
+    std::fprintf(stderr, "coring: a server thread had stopped: %s\n", e.what());
   }
   co_await server->close();
 }
 
 }  // namespace
 
-ServerThread::ServerThread(SocketAddress address, Server::Handler handler, std::optional<ServerTLS> tls)
+struct ServerThread::State {
+  std::string base_url;
+  std::vector<Lane> lanes;  // sized once: lanes are referenced by their threads
+
+  void stop_all() noexcept {
+    for (Lane& lane : lanes)
+      if (lane.loop) lane.loop->call_soon_threadsafe([&lane] { lane.stop->set(); });
+    for (Lane& lane : lanes)
+      if (lane.thread.joinable()) lane.thread.join();
+  }
+};
+
+ServerThread::ServerThread(SocketAddress address, Server::Handler handler, std::optional<ServerTLS> tls,
+                           std::size_t threads)
     : state_(std::make_unique<State>()) {
-  std::promise<void> ready;
-  auto started = ready.get_future();
   State& s = *state_;
-  s.thread = std::thread([&s, &ready, address, handler = std::move(handler), tls = std::move(tls)]() mutable {
-    run(serve_until_stopped(address, std::move(handler), std::move(tls), ready, s.loop, s.stop, s.base_url));
-  });
+  threads = std::max<std::size_t>(1, threads);
+  s.lanes.resize(threads);
+  const bool shared_port = threads > 1;
   try {
-    started.get();
+    for (std::size_t i = 0; i < threads; ++i) {
+      // The first listener picks the port (if 0); the others join it.
+      Listener listener = Listener::bind(address, 1024, shared_port);
+      if (i == 0) {
+        address = listener.local_address();
+        s.base_url = (tls ? "https://" : "http://") + address.to_string();
+      }
+      std::promise<void> ready;
+      auto started = ready.get_future();
+      Lane& lane = s.lanes[i];
+      lane.thread = std::thread([&ready, &lane, listener = std::move(listener), handler, tls]() mutable {
+        run(serve_until_stopped(std::move(listener), std::move(handler), std::move(tls), ready, lane));
+      });
+      started.get();
+    }
   } catch (...) {
-    s.thread.join();
+    s.stop_all();
     throw;
   }
 }
 
-ServerThread::~ServerThread() {
-  State& s = *state_;
-  if (s.loop) s.loop->call_soon_threadsafe([&s] { s.stop->set(); });
-  s.thread.join();
-}
+ServerThread::~ServerThread() { state_->stop_all(); }
 
 const std::string& ServerThread::base_url() const noexcept { return state_->base_url; }
 

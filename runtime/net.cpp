@@ -210,7 +210,13 @@ Listener::~Listener() {
   }
 }
 
-Listener Listener::bind(const SocketAddress& address, int backlog) {
+void Listener::abort() noexcept {
+  if (fd_ < 0) return;
+  ::close(std::exchange(fd_, -1));
+  if (!unix_path_.empty()) ::unlink(std::exchange(unix_path_, {}).c_str());
+}
+
+Listener Listener::bind(const SocketAddress& address, int backlog, bool reuse_port) {
   const int fd = ::socket(address.family(), SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0) throw OSError(errno, "socket for " + address.to_string());
   Listener listener;
@@ -218,6 +224,11 @@ Listener Listener::bind(const SocketAddress& address, int backlog) {
   if (!address.is_unix()) {
     int one = 1;
     ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if (reuse_port && ::setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) != 0) {
+      const int error = errno;
+      ::close(std::exchange(listener.fd_, -1));
+      throw OSError(error, "SO_REUSEPORT for " + address.to_string());
+    }
   }
   if (::bind(fd, address.native(), address.native_size()) != 0) {
     const int error = errno;

@@ -55,6 +55,12 @@ with tempfile.TemporaryDirectory() as d:
     j = json.load(open(out_json))
     check(r.returncode == 0 and j["requests"] == 1001 and j["threads"] == 2, f"-t 2 -n 1001 ({j['requests']})")
 
+    # The embedded server on two loops sharing its port (SO_REUSEPORT).
+    r = run("-n", "2000", "-c", "8", "-t", "2", "--server-threads", "2", "--json", out_json)
+    j = json.load(open(out_json))
+    check(r.returncode == 0 and j["requests"] == 2000 and j["status_codes"] == {"200": 2000},
+          f"--server-threads 2 ({r.returncode}, {r.stderr})")
+
     # -d: a duration.
     r = run("-d", "300ms", "-c", "2", "--json", out_json)
     j = json.load(open(out_json))

@@ -196,13 +196,17 @@ class Listener {
 
   /// Binds and listens (SO_REUSEADDR for TCP). Port 0 picks a free port; see
   /// local_address(). OSError naming the address on failure.
-  static Listener bind(const SocketAddress& address, int backlog = 1024);
+  /// With `reuse_port` (SO_REUSEPORT), several listeners, one per thread and
+  /// loop, may bind the same TCP port; the kernel spreads connections over them.
+  static Listener bind(const SocketAddress& address, int backlog = 1024, bool reuse_port = false);
 
   AcceptOperation accept() noexcept { return AcceptOperation(fd_); }
   [[nodiscard]] SocketAddress local_address() const;
   [[nodiscard]] bool is_open() const noexcept { return fd_ >= 0; }
   /// Stops listening; a Unix socket's file is removed.
   CloseOperation close() noexcept;
+  /// Closes at once, synchronously, without a report (error paths).
+  void abort() noexcept;
 
  private:
   int fd_ = -1;

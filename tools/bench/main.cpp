@@ -44,6 +44,7 @@ struct Flags {
   std::string plot_file;
   http::SSLOptions ssl;
   bool insecure = false;
+  std::size_t server_threads = 1;
 };
 
 /// A bad flag value, found after parsing: exit status 2, as CLI11's own.
@@ -225,7 +226,7 @@ int run_bench(const Flags& flags) {
   if (flags.url) {
     url_text = *flags.url;
   } else {
-    embedded.emplace(SocketAddress::parse("127.0.0.1:0"));
+    embedded.emplace(SocketAddress::parse("127.0.0.1:0"), http::builtin_routes(), std::nullopt, flags.server_threads);
     url_text = embedded->base_url() + "/small";
   }
   std::optional<http::URL> url;
@@ -298,6 +299,9 @@ int main(int argc, char** argv) {
   app.add_option("--rate", flags.rate, "constant total rate in requests per second (latency counted from when each was due)")
       ->check(CLI::PositiveNumber);
   app.add_flag("--no-progress", flags.no_progress, "no live progress line");
+  app.add_option("--server-threads", flags.server_threads,
+                 "with no URL: threads (loops) of the embedded server, sharing its port (default 1)")
+      ->check(CLI::Range(1, 256));
   app.add_option("--cacert", flags.ssl.ca_file, "https: trust the CA certificates in this PEM file");
   app.add_option("--capath", flags.ssl.ca_path, "https: trust the CA certificates in this hashed directory");
   app.add_flag("-k,--insecure", flags.insecure, "https: do not verify the server's certificate");

@@ -70,6 +70,8 @@ class Server {
   /// serve() is awaited. With `tls`, every connection is https (a client
   /// whose handshake fails is dropped); the files are loaded here.
   Server(const SocketAddress& address, Handler handler, std::optional<ServerTLS> tls = std::nullopt);
+  /// On a listener bound already (e.g. one of several sharing a port).
+  Server(Listener listener, Handler handler, std::optional<ServerTLS> tls = std::nullopt);
   Server(Server&&) noexcept;
   ~Server();
 

@@ -1,8 +1,9 @@
 #pragma once
-// coring::http::ServerThread: a Server on a thread of its own, with its own
-// event loop. For programs that serve and load the same process (the
+// coring::http::ServerThread: a Server on threads of its own, each with its
+// own event loop. For programs that serve and load the same process (the
 // benchmark's embedded target, the demos): the loops never share a thread.
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "coring/http/server.hpp"
@@ -11,12 +12,13 @@ namespace coring::http {
 
 class ServerThread {
  public:
-  /// Starts the thread, binds `address` (port 0 picks a free port) and
-  /// returns once the server accepts connections. Errors from binding are
-  /// raised here.
+  /// Starts `threads` threads, each serving `address` on its own loop (with
+  /// SO_REUSEPORT when more than one: the kernel spreads the connections),
+  /// and returns once all accept connections. Port 0 picks a free port, the
+  /// same for all. Errors from binding or loading `tls` are raised here.
   explicit ServerThread(SocketAddress address, Server::Handler handler = builtin_routes(),
-                        std::optional<ServerTLS> tls = std::nullopt);
-  /// Stops serving (open connections are ended) and joins the thread.
+                        std::optional<ServerTLS> tls = std::nullopt, std::size_t threads = 1);
+  /// Stops serving (open connections are ended) and joins the threads.
   ~ServerThread();
   ServerThread(const ServerThread&) = delete;
   ServerThread& operator=(const ServerThread&) = delete;
