@@ -9,6 +9,7 @@
 #include <type_traits>
 #include <utility>
 
+#include "coring/detail/frame_pool.hpp"
 #include "coring/detail/task_base.hpp"
 
 namespace coring {
@@ -37,6 +38,10 @@ struct FinalAwaiter {
 };
 
 struct PromiseCommon : TaskBase {
+  // Frames come from the thread's frame cache (frame_pool.hpp).
+  static void* operator new(std::size_t size) { return allocate_frame(size); }
+  static void operator delete(void* frame, std::size_t size) noexcept { free_frame(frame, size); }
+
   std::suspend_always initial_suspend() const noexcept { return {}; }
   FinalAwaiter final_suspend() const noexcept { return {}; }
   void unhandled_exception() noexcept { record_exception(std::current_exception()); }
