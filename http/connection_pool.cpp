@@ -122,8 +122,9 @@ void ConnectionPool::release_slot(const std::string& key, std::unique_ptr<Connec
     }
   }
   if (connection && reusable && !closed_ && !options_.force_close && connection->idle_until > Clock::now()) {
+    const auto until = connection->idle_until;
     host.idle.push_back(std::move(connection));
-    arm_expiry();
+    arm_by(until);
   }
   connection.reset();
   wake_waiters();
@@ -163,6 +164,17 @@ void ConnectionPool::arm_expiry() noexcept {
   if (armed()) loop_->remove_timer(this);
   if (!earliest) return;
   deadline = *earliest;
+  loop_->add_timer(this);
+}
+
+void ConnectionPool::arm_by(Clock::time_point when) noexcept {
+  if (loop_ == nullptr) loop_ = EventLoop::current();
+  if (loop_ == nullptr) return;
+  if (armed()) {
+    if (deadline <= when) return;  // it fires first anyway, and re-arms for the rest
+    loop_->remove_timer(this);
+  }
+  deadline = when;
   loop_->add_timer(this);
 }
 

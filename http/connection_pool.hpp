@@ -91,7 +91,11 @@ class ConnectionPool final : coring::detail::TimerNode {
   /// A read buffer from the spares, or a new one.
   std::unique_ptr<char[]> take_buffer();
   void on_timer() noexcept override;  // idle expiry
+  /// Arms the expiry timer for the earliest idle deadline: a scan of every
+  /// idle connection, done when the timer fires (not at every release).
   void arm_expiry() noexcept;
+  /// Makes sure the timer fires by `when` (a connection just went idle): O(1).
+  void arm_by(std::chrono::steady_clock::time_point when) noexcept;
 
   TCPConnector options_;
   std::unordered_map<std::string, Host> hosts_;
