@@ -232,9 +232,7 @@ Task<> TlsStream::flush() {
   State& s = *state_;
   char* data = nullptr;
   const long size = BIO_get_mem_data(s.out, &data);
-  for (long sent = 0; sent < size;)
-    sent += static_cast<long>(co_await s.socket.send(
-        std::as_bytes(std::span(data + sent, static_cast<std::size_t>(size - sent)))));
+  co_await s.socket.send_all(std::as_bytes(std::span(data, static_cast<std::size_t>(size))));
   (void)BIO_reset(s.out);
 }
 

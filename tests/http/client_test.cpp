@@ -333,12 +333,6 @@ TEST_CASE("cancelling a request closes its connection and leaves nothing running
 }
 
 TEST_CASE("a pooled connection the server closed while idle is retried once, transparently") {
-  // This server closes every connection right after answering, without
-  // saying so: the client pools it, and the next request finds it dead.
-  auto sneaky = [](ServerExchange& ex) -> Task<> {
-    co_await ex.respond(200, std::string_view("fine"));
-    ex.close_connection();
-  };
   with_server(
       [](Server& server) -> Task<> {
         co_await with_session({}, [&](ClientSession& s) -> Task<> {
@@ -353,7 +347,7 @@ TEST_CASE("a pooled connection the server closed while idle is retried once, tra
           CHECK_THROWS_AS(co_await s.post(server.base_url() + "/", std::move(post)), ServerDisconnectedError);
         });
       },
-      sneaky);
+      test_support::answer_then_drop);
 }
 
 TEST_CASE("an idle connection is closed before the server's Keep-Alive timeout") {

@@ -150,12 +150,6 @@ TEST_CASE("each chunk is on the wire before the next one is asked for, framed as
 }
 
 TEST_CASE("a streamed body is not retried on a stale pooled connection") {
-  // This server closes every connection right after answering, without
-  // saying so: the client pools it, and the next request finds it dead.
-  auto sneaky = [](ServerExchange& ex) -> Task<> {
-    co_await ex.respond(200, std::string_view("fine"));
-    ex.close_connection();
-  };
   with_server(
       [](Server& server) -> Task<> {
         co_await with_session({}, [&](ClientSession& s) -> Task<> {
@@ -170,7 +164,7 @@ TEST_CASE("a streamed body is not retried on a stale pooled connection") {
           CHECK(server.connections_accepted() == 1);
         });
       },
-      sneaky);
+      test_support::answer_then_drop);
 }
 
 TEST_CASE("a producer's exception fails the request as is, and its connection is not reused") {

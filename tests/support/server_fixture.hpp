@@ -27,6 +27,14 @@ coring::Task<> serve_while(coring::http::Server::Handler handler, Body& body,
   if (failure) std::rethrow_exception(failure);
 }
 
+/// A handler that answers "fine", then closes the connection without saying
+/// so (no "Connection: close"): the client pools a connection that is dead
+/// by its next request.
+inline coring::Task<> answer_then_drop(coring::http::ServerExchange& ex) {
+  co_await ex.respond(200, std::string_view("fine"));
+  ex.close_connection();
+}
+
 /// body: a callable taking (coring::http::Server&) and returning Task<>.
 template <class Body>
 void with_server(Body body, coring::http::Server::Handler handler = coring::http::builtin_routes()) {

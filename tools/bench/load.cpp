@@ -240,7 +240,7 @@ class Worker {
             if (tls) {
               co_await tls->write(request);
             } else {
-              for (std::size_t sent = 0; sent < request.size();) sent += co_await socket.send(request.subspan(sent));
+              co_await socket.send_all(request);
             }
             phase = Phase::read;
             parser.start(plan_.head_request);
