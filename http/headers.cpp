@@ -20,8 +20,7 @@ bool is_token_char(char c) noexcept {
 
 void validate(std::string_view name, std::string_view value) {
   if (name.empty()) throw InvalidRequestError("header name is empty");
-  for (char c : name)
-    if (!is_token_char(c)) throw InvalidRequestError("header name \"" + std::string(name) + "\" is not a valid token");
+  if (!is_token(name)) throw InvalidRequestError("header name \"" + std::string(name) + "\" is not a valid token");
   // Refused before anything is sent: CR or LF would let a value inject
   // headers or a second request (response splitting).
   for (char c : value)
@@ -29,6 +28,13 @@ void validate(std::string_view name, std::string_view value) {
       throw InvalidRequestError("value of header \"" + std::string(name) + "\" contains CR, LF or NUL");
 }
 }  // namespace
+
+bool is_token(std::string_view text) noexcept {
+  if (text.empty()) return false;
+  for (char c : text)
+    if (!is_token_char(c)) return false;
+  return true;
+}
 
 bool iequals(std::string_view a, std::string_view b) noexcept {
   if (a.size() != b.size()) return false;

@@ -161,6 +161,11 @@ class NativeBody final : public BodySource {
         if (phase.expired()) phase.raise(url_);
         throw;
       } catch (const OSError& e) {
+        // Once the head is in, a broken connection is an incomplete body,
+        // the same error as a close before its end.
+        if (c.parser.head_complete())
+          throw ClientPayloadError("response body of " + url_.to_string() + " is incomplete: the connection broke: " +
+                                   std::strerror(e.code().value()));
         throw ServerDisconnectedError("connection to " + url_.origin() + " broke while reading the response to " +
                                       url_.to_string() + ": " + std::strerror(e.code().value()));
       }
@@ -168,6 +173,9 @@ class NativeBody final : public BodySource {
     ResponseParser& p = c.parser;
     if (n == 0) {
       p.finish();
+      // A head cut short by a close is a server gone away, not a malformed one.
+      if (p.failed() && !p.error_in_body())
+        throw ServerDisconnectedError(url_.origin() + ": " + p.error() + " to " + url_.to_string());
     } else {
       const std::size_t used = p.feed(std::string_view(c.buffer.get(), n));
       if (p.message_complete() && used < n) leftover_ = true;

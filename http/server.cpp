@@ -1,5 +1,7 @@
 #include "coring/http/server.hpp"
 
+#include <sys/socket.h>
+
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
@@ -171,6 +173,12 @@ Task<> serve_connection(Socket socket, Server::Handler& handler, std::size_t& re
       ServerExchange exchange(socket, tls.get(), std::move(request));
       if (!parser.keep_alive()) exchange.close_connection();
       co_await handler(exchange);
+      if (exchange.resetting()) {
+        // A zero linger time makes close() send RST and drop unsent data.
+        const linger abort_on_close{.l_onoff = 1, .l_linger = 0};
+        ::setsockopt(socket.fd(), SOL_SOCKET, SO_LINGER, &abort_on_close, sizeof abort_on_close);
+        break;
+      }
       if (!exchange.responded()) co_await exchange.respond(500, "the handler did not respond\n");
       if (exchange.closing()) break;
     }

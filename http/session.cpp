@@ -54,6 +54,26 @@ Task<ClientResponse> send_with_cookies(ClientSession::Impl& s, const PreparedReq
   s.jar.update(response.headers(), r.url);
   co_return response;
 }
+/// Turns a request's auth, or its URL's user:password, or the session's
+/// auth, into its Authorization header, and takes the credentials out of
+/// the URL (from there they could reach a message or a log).
+void add_authorization(PreparedRequest& r, const std::optional<BasicAuth>& request_auth,
+                       const std::optional<BasicAuth>& session_auth) {
+  const bool in_url = r.url.has_credentials();
+  const int given = int(request_auth.has_value()) + int(in_url) + int(r.headers.contains("Authorization"));
+  if (given > 1)
+    throw InvalidRequestError("request to " + r.url.to_string() +
+                              " has more than one of an auth, credentials in the URL and an Authorization header");
+  if (request_auth) {
+    r.headers.add("Authorization", request_auth->encode());
+  } else if (in_url) {
+    r.headers.add("Authorization", BasicAuth{r.url.user(), r.url.password()}.encode());
+    r.url = r.url.without_credentials();
+  } else if (session_auth && given == 0) {
+    r.headers.add("Authorization", session_auth->encode());
+  }
+}
+
 /// Sends `r`, following redirects as `options` allow.
 Task<ClientResponse> follow(ClientSession::Impl& s, PreparedRequest r, const RequestOptions& options) {
   const bool decode = s.options.auto_decompress;
@@ -77,7 +97,8 @@ Task<ClientResponse> follow(ClientSession::Impl& s, PreparedRequest r, const Req
       throw TooManyRedirects("more than " + std::to_string(options.max_redirects) + " redirects, the last from " +
                                  r.url.to_string() + " to " + std::string(*location),
                              status);
-    const URL next = r.url.join(*location);
+    // Credentials in a Location are not the user's to send: dropped.
+    const URL next = r.url.join(*location).without_credentials();
     const bool to_get = (status == 303 && r.method != "HEAD") || ((status == 301 || status == 302) && r.method == "POST");
     // A streamed body has been consumed: the next hop could not carry it.
     if (r.body_stream && !to_get)
@@ -115,6 +136,8 @@ Task<> ClientSession::close() {
 Task<ClientResponse> ClientSession::request(std::string method, std::string url_text, RequestOptions options) {
   Impl& s = *impl_;
   if (s.closed) throw ClientError("the session is closed; cannot request " + url_text);
+  // A method with a space, CR or LF would let it inject into the request line.
+  if (!is_token(method)) throw InvalidRequestError("request method \"" + method + "\" is not a valid token");
   PreparedRequest r;
   r.started = std::chrono::steady_clock::now();
   r.method = std::move(method);
@@ -125,6 +148,7 @@ Task<ClientResponse> ClientSession::request(std::string method, std::string url_
   for (const auto& [name, value] : s.options.headers)
     if (!options.headers.contains(name)) r.headers.add(name, value);
   for (const auto& [name, value] : options.headers) r.headers.add(name, value);
+  add_authorization(r, options.auth, s.options.auth);
   const bool decode = s.options.auto_decompress;
   if (decode && !r.headers.contains("Accept-Encoding")) r.headers.add("Accept-Encoding", "gzip, deflate");
   // aiohttp refuses data= with json= too: silently sending one of two

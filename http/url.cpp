@@ -9,7 +9,29 @@ namespace coring::http {
 namespace {
 
 [[noreturn]] void invalid(std::string_view text, const std::string& why) {
-  throw InvalidURL("invalid URL \"" + std::string(text) + "\": " + why);
+  throw InvalidURL("invalid URL \"" + mask_credentials(text) + "\": " + why);
+}
+
+int hex_value(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+/// Decodes %XX escapes (a user name or password); a stray '%' stays as is.
+std::string percent_decode(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (text[i] == '%' && i + 2 < text.size() && hex_value(text[i + 1]) >= 0 && hex_value(text[i + 2]) >= 0) {
+      out += static_cast<char>(hex_value(text[i + 1]) * 16 + hex_value(text[i + 2]));
+      i += 2;
+    } else {
+      out += text[i];
+    }
+  }
+  return out;
 }
 
 std::string to_lower(std::string_view s) {
@@ -102,7 +124,15 @@ URL URL::parse(std::string_view text) {
   const auto authority_end = rest.find_first_of("/?");
   std::string_view authority = rest.substr(0, authority_end);
   std::string_view path_and_query = authority_end == std::string_view::npos ? "" : rest.substr(authority_end);
-  if (authority.find('@') != std::string_view::npos) invalid(text, "credentials in the URL are not supported");
+  // The last '@' ends the userinfo: a password may hold a raw '@'.
+  const auto at = authority.rfind('@');
+  if (at != std::string_view::npos) {
+    const std::string_view userinfo = authority.substr(0, at);
+    const auto colon_in_userinfo = userinfo.find(':');
+    url.user_ = percent_decode(userinfo.substr(0, colon_in_userinfo));
+    if (colon_in_userinfo != std::string_view::npos) url.password_ = percent_decode(userinfo.substr(colon_in_userinfo + 1));
+    authority = authority.substr(at + 1);
+  }
   if (authority.empty()) invalid(text, "no host");
 
   std::string_view host = authority;
@@ -148,6 +178,13 @@ URL URL::parse(std::string_view text) {
   std::string_view path = path_and_query.substr(0, question);
   if (question != std::string_view::npos) url.query_ = encode_target_part(path_and_query.substr(question + 1));
   url.path_ = path.empty() ? "/" : remove_dot_segments(encode_target_part(path));
+  return url;
+}
+
+URL URL::without_credentials() const {
+  URL url = *this;
+  url.user_.clear();
+  url.password_.clear();
   return url;
 }
 
@@ -218,6 +255,16 @@ std::string encode_form(const QueryParams& fields) {
     out += form_urlencode(value);
   }
   return out;
+}
+
+std::string mask_credentials(std::string_view text) {
+  const auto scheme_end = text.find("://");
+  if (scheme_end == std::string_view::npos) return std::string(text);
+  const auto authority_start = scheme_end + 3;
+  const auto authority_end = text.find_first_of("/?#", authority_start);
+  const auto at = text.substr(0, authority_end).rfind('@');
+  if (at == std::string_view::npos || at < authority_start) return std::string(text);
+  return std::string(text.substr(0, authority_start)) + "***" + std::string(text.substr(at));
 }
 
 const char* to_string(TimeoutKind kind) noexcept {

@@ -7,6 +7,7 @@
 #include <string_view>
 #include <vector>
 
+#include "coring/http/auth.hpp"
 #include "coring/http/backend.hpp"
 #include "coring/http/cookies.hpp"
 #include "coring/http/errors.hpp"
@@ -51,6 +52,9 @@ struct SessionOptions {
   std::optional<std::string> base_url;
   /// Sent with every request (a request's own headers of the same name win).
   Headers headers;
+  /// Basic authentication for every request that brings none of its own
+  /// (aiohttp's auth=).
+  std::optional<BasicAuth> auth;
   ClientTimeout timeout;
   TCPConnector connector;
   /// Responses whose body exceeds this are a ClientPayloadError (0: no limit).
@@ -69,6 +73,10 @@ struct RequestOptions {
   /// Appended to the URL's query, percent-encoded.
   QueryParams params;
   Headers headers;
+  /// Basic authentication for this request. Giving two of this, a URL's
+  /// user:password and an Authorization header is an InvalidRequestError,
+  /// as in aiohttp; the session's `auth` yields to any of them.
+  std::optional<BasicAuth> auth;
   // At most one of body, form, json and body_stream (InvalidRequestError otherwise).
   /// The request body, sent as is (Content-Length is set).
   std::optional<std::string> body;

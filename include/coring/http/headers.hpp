@@ -42,6 +42,10 @@ class Headers {
   std::vector<Field> fields_;
 };
 
+/// A token as HTTP defines it (RFC 9110 5.6.2): what a method or a header
+/// name must be. Never empty.
+bool is_token(std::string_view text) noexcept;
+
 /// ASCII case-insensitive comparison, as header names compare.
 bool iequals(std::string_view a, std::string_view b) noexcept;
 

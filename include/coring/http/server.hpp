@@ -47,9 +47,14 @@ class ServerExchange {
   Task<> write_raw(std::string_view bytes);
   /// Closes the connection once the handler returns.
   void close_connection() noexcept { close_ = true; }
+  /// Closes the connection with a TCP reset (RST) instead of an orderly
+  /// close once the handler returns, as a crashed server would: tests of
+  /// clients facing one.
+  void reset_connection() noexcept { close_ = reset_ = true; }
 
   [[nodiscard]] bool responded() const noexcept { return responded_; }
   [[nodiscard]] bool closing() const noexcept { return close_; }
+  [[nodiscard]] bool resetting() const noexcept { return reset_; }
 
  private:
   Task<> write(std::string_view bytes);
@@ -60,6 +65,7 @@ class ServerExchange {
   std::string out_;
   bool responded_ = false;
   bool close_ = false;
+  bool reset_ = false;
 };
 
 class Server {

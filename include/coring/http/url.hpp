@@ -14,7 +14,8 @@ class URL {
  public:
   URL() = default;
   /// Parses an absolute http:// or https:// URL. InvalidURL, naming the text
-  /// and the reason, otherwise. The fragment is dropped (never sent).
+  /// (its user:password masked) and the reason, otherwise. The fragment is
+  /// dropped (never sent).
   static URL parse(std::string_view text);
 
   [[nodiscard]] const std::string& scheme() const noexcept { return scheme_; }
@@ -27,6 +28,14 @@ class URL {
   /// The query without '?', or empty.
   [[nodiscard]] const std::string& query() const noexcept { return query_; }
   [[nodiscard]] bool is_https() const noexcept { return scheme_ == "https"; }
+  /// The user and password of "http://user:password@host/", percent-decoded;
+  /// ClientSession sends them as Basic authentication. Never part of
+  /// to_string() or origin(), so never in an error message or a log.
+  [[nodiscard]] const std::string& user() const noexcept { return user_; }
+  [[nodiscard]] const std::string& password() const noexcept { return password_; }
+  [[nodiscard]] bool has_credentials() const noexcept { return !user_.empty() || !password_.empty(); }
+  /// This URL without user and password.
+  [[nodiscard]] URL without_credentials() const;
 
   /// What goes on the request line: path, then '?query' if any.
   [[nodiscard]] std::string target() const;
@@ -46,7 +55,7 @@ class URL {
   friend bool operator==(const URL&, const URL&) = default;
 
  private:
-  std::string scheme_, host_, path_ = "/", query_;
+  std::string scheme_, host_, path_ = "/", query_, user_, password_;
   std::uint16_t port_ = 0;
 };
 
@@ -55,5 +64,8 @@ class URL {
 std::string form_urlencode(std::string_view text);
 /// Encodes fields as `a=1&b=2`, percent-encoded.
 std::string encode_form(const QueryParams& fields);
+/// `text` with the user:password of a URL in it replaced by "***", for
+/// messages about text that may not parse as a URL.
+std::string mask_credentials(std::string_view text);
 
 }  // namespace coring::http

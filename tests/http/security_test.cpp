@@ -1,0 +1,158 @@
+// Security defaults: injection refused before anything is sent, credentials
+// kept to their origin and out of messages. (TLS verification on by default:
+// http_tls; size limits: http_fault and http_units.)
+#include <doctest/doctest.h>
+
+#include <coring/coring.hpp>
+#include <coring/http/client.hpp>
+#include <coring/http/mock.hpp>
+#include <coring/http/server.hpp>
+
+#include "../support/server_fixture.hpp"
+
+using namespace coring;
+using namespace coring::http;
+using test_support::with_server;
+using test_support::with_session;
+
+namespace {
+
+template <class Use>
+void with_mock(std::shared_ptr<MockBackend> mock, Use use, SessionOptions options = {}) {
+  auto body = [](std::shared_ptr<MockBackend> m, Use& u, SessionOptions o) -> Task<> {
+    co_await async_with(ClientSession(std::move(o), std::move(m)), u);
+  };
+  run(body(std::move(mock), use, std::move(options)));
+}
+
+Headers with(std::string name, std::string value) {
+  Headers h;
+  h.add(std::move(name), std::move(value));
+  return h;
+}
+
+/// The host:port part of a base URL "http://127.0.0.1:PORT".
+std::string authority_of(const std::string& base) { return base.substr(base.find("://") + 3); }
+
+}  // namespace
+
+TEST_CASE("BasicAuth encodes as RFC 7617's example") {
+  CHECK(BasicAuth{"Aladdin", "open sesame"}.encode() == "Basic QWxhZGRpbjpvcGVuIHNlc2FtZQ==");
+  CHECK(BasicAuth{"", ""}.encode() == "Basic Og==");
+}
+
+TEST_CASE("a URL's user:password is parsed, decoded, and never printed") {
+  const URL u = URL::parse("http://al%40ice:p%3Ass@wo:rd@h.test:81/x");
+  CHECK(u.user() == "al@ice");
+  CHECK(u.password() == "p:ss@wo:rd");
+  CHECK(u.host() == "h.test");
+  CHECK(u.to_string() == "http://h.test:81/x");
+  CHECK(u.origin() == "http://h.test:81");
+  CHECK_FALSE(u.without_credentials().has_credentials());
+  try {
+    URL::parse("http://user:hunter2@bad host/");
+    FAIL("expected InvalidURL");
+  } catch (const InvalidURL& e) {
+    const std::string what = e.what();
+    CHECK(what.find("hunter2") == std::string::npos);
+    CHECK(what.find("http://***@bad host/") != std::string::npos);
+  }
+  CHECK(mask_credentials("https://tok3n@h/p?q=a@b") == "https://***@h/p?q=a@b");
+  CHECK(mask_credentials("http://h/p@x") == "http://h/p@x");
+  CHECK(mask_credentials("not a url") == "not a url");
+}
+
+TEST_CASE("a URL's credentials go out as Basic auth, not on the request line; errors never show them") {
+  with_server([](Server& server) -> Task<> {
+    co_await with_session({}, [&](ClientSession& s) -> Task<> {
+      const std::string url = "http://user:hunter2@" + authority_of(server.base_url()) + "/echo";
+      auto r = co_await s.get(url);
+      const std::string echo = co_await r.read();
+      CHECK(echo.starts_with("GET /echo HTTP") == false);  // /echo prints "GET /echo\n"
+      CHECK(echo.find("Authorization: " + BasicAuth{"user", "hunter2"}.encode()) != std::string::npos);
+      CHECK(echo.find("hunter2") == std::string::npos);
+      CHECK(r.url().to_string().find("hunter2") == std::string::npos);
+    });
+  });
+  auto refused = []() -> Task<> {
+    co_await with_session({}, [](ClientSession& s) -> Task<> {
+      try {
+        co_await s.get("http://user:hunter2@127.0.0.1:1/");
+        FAIL("expected a refused connection");
+      } catch (const ClientConnectorError& e) {
+        CHECK(std::string(e.what()).find("hunter2") == std::string::npos);
+        CHECK(std::string(e.what()).find("127.0.0.1:1") != std::string::npos);
+      }
+    });
+  };
+  run(refused());
+}
+
+TEST_CASE("auth from the request, the URL and the session: one wins, two given is an error") {
+  auto mock = std::make_shared<MockBackend>();
+  mock->add("GET", "http://a.test/", {});
+  const std::string session_auth = BasicAuth{"s", "1"}.encode();
+  with_mock(
+      mock,
+      [](ClientSession& s) -> Task<> {
+        co_await s.get("http://a.test/");
+        co_await s.get("http://u:2@a.test/");
+        RequestOptions own{.auth = BasicAuth{"r", "3"}};
+        co_await s.get("http://a.test/", std::move(own));
+        RequestOptions header{.headers = with("Authorization", "Bearer t")};
+        co_await s.get("http://a.test/", std::move(header));
+        RequestOptions both{.auth = BasicAuth{"r", "3"}};
+        CHECK_THROWS_AS(co_await s.get("http://u:2@a.test/", std::move(both)), InvalidRequestError);
+        RequestOptions header_and_auth{.headers = with("Authorization", "Bearer t"), .auth = BasicAuth{"r", "3"}};
+        CHECK_THROWS_AS(co_await s.get("http://a.test/", std::move(header_and_auth)), InvalidRequestError);
+      },
+      {.auth = BasicAuth{"s", "1"}});
+  REQUIRE(mock->calls().size() == 4);
+  CHECK(mock->calls()[0].headers.get("Authorization") == session_auth);
+  CHECK(mock->calls()[1].headers.get("Authorization") == BasicAuth{"u", "2"}.encode());
+  CHECK(mock->calls()[1].url.to_string() == "http://a.test/");
+  CHECK(mock->calls()[2].headers.get("Authorization") == BasicAuth{"r", "3"}.encode());
+  CHECK(mock->calls()[3].headers.get("Authorization") == "Bearer t");
+}
+
+TEST_CASE("credentials and the jar's cookies stay with their origin across redirects") {
+  auto mock = std::make_shared<MockBackend>();
+  Headers set_and_move = with("Set-Cookie", "sid=42");
+  set_and_move.add("Location", "http://other.test/");
+  mock->add("GET", "http://one.test/", {.status = 302, .headers = set_and_move});
+  mock->add("GET", "http://other.test/", {.status = 302, .headers = with("Location", "http://x:y@one.test/back")});
+  mock->add("GET", "http://one.test/back", {});
+  with_mock(
+      mock,
+      [](ClientSession& s) -> Task<> { co_await s.get("http://user:pw@one.test/"); },
+      {.auth = BasicAuth{"s", "1"}});
+  REQUIRE(mock->calls().size() == 3);
+  CHECK(mock->calls()[0].headers.get("Authorization") == BasicAuth{"user", "pw"}.encode());
+  CHECK_FALSE(mock->calls()[1].headers.contains("Authorization"));
+  CHECK_FALSE(mock->calls()[1].headers.contains("Cookie"));
+  // Back at the first origin: its cookie again, but no credentials, neither
+  // the Location's nor the ones dropped on the way.
+  CHECK(mock->calls()[2].headers.get("Cookie") == "sid=42");
+  CHECK_FALSE(mock->calls()[2].headers.contains("Authorization"));
+  CHECK(mock->calls()[2].url.to_string() == "http://one.test/back");
+}
+
+TEST_CASE("CR, LF or NUL in a method, header or URL is refused before anything is sent") {
+  with_server([](Server& server) -> Task<> {
+    co_await with_session({}, [&](ClientSession& s) -> Task<> {
+      const std::string base = server.base_url();
+      const std::vector<std::string> methods = {"GET /x HTTP/1.1\r\nX:", std::string("GE\0T", 4), "", "G T"};
+      for (const std::string& method : methods)
+        CHECK_THROWS_AS(co_await s.request(method, base + "/small"), InvalidRequestError);
+      RequestOptions o;
+      CHECK_THROWS_AS(o.headers.add("X-A", "1\r\nX-Injected: 2"), InvalidRequestError);
+      CHECK_THROWS_AS(o.headers.add("X-A", std::string("1\0two", 5)), InvalidRequestError);
+      CHECK_THROWS_AS(o.headers.add("X-A\r\nX-B", "1"), InvalidRequestError);
+      CHECK_THROWS_AS(o.headers.add(std::string("X\0A", 3), "1"), InvalidRequestError);
+      const std::vector<std::string> tails = {"/a\r\nX-Injected: 1", std::string("/a\0b", 4), "/a\nb"};
+      for (const std::string& tail : tails) CHECK_THROWS_AS(co_await s.get(base + tail), InvalidURL);
+      CHECK(server.requests_served() == 0);
+      CHECK(server.connections_accepted() == 0);
+    });
+  });
+}
