@@ -46,6 +46,18 @@ std::string default_path(std::string_view path) {
   return last == 0 ? "/" : std::string(path.substr(0, last));
 }
 
+/// `from` plus `seconds`, saturated at the ends of the clock: its nanoseconds
+/// since 1970 run out in 2262, and "Expires=Fri, 31 Dec 9999 ..." is common
+/// (overflowing, it wrapped to 1816 and the cookie was dropped as expired).
+CookieJar::Clock::time_point add_seconds(CookieJar::Clock::time_point from, long long seconds) {
+  using Clock = CookieJar::Clock;
+  constexpr long long limit = std::chrono::duration_cast<std::chrono::seconds>(Clock::duration::max()).count() - 1;
+  const long long base = std::chrono::duration_cast<std::chrono::seconds>(from.time_since_epoch()).count();
+  if (seconds >= limit - base) return Clock::time_point::max();
+  if (seconds <= -limit - base) return Clock::time_point::min();
+  return from + std::chrono::seconds(seconds);
+}
+
 /// An HTTP date ("Wed, 21 Oct 2015 07:28:00 GMT" and its common variants).
 std::optional<CookieJar::Clock::time_point> parse_date(std::string_view text) {
   const std::string s(trim(text));
@@ -53,7 +65,7 @@ std::optional<CookieJar::Clock::time_point> parse_date(std::string_view text) {
                              "%A, %d-%b-%y %H:%M:%S", "%a %b %d %H:%M:%S %Y"}) {
     std::tm tm{};
     const char* end = ::strptime(s.c_str(), format, &tm);
-    if (end != nullptr) return CookieJar::Clock::from_time_t(::timegm(&tm));
+    if (end != nullptr) return add_seconds(CookieJar::Clock::time_point{}, ::timegm(&tm));
   }
   return std::nullopt;
 }
@@ -93,7 +105,7 @@ void CookieJar::set_cookie(std::string_view line, const URL& url, Clock::time_po
       const std::string digits(value);
       const long seconds = std::strtol(digits.c_str(), &end, 10);
       if (!digits.empty() && end != nullptr && *end == '\0')
-        max_age_expiry = seconds <= 0 ? Clock::time_point::min() : now + std::chrono::seconds(seconds);
+        max_age_expiry = seconds <= 0 ? Clock::time_point::min() : add_seconds(now, seconds);
     } else if (key == "expires") {
       if (auto when = parse_date(value)) c.expires = *when;
     } else if (key == "secure") {

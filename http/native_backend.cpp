@@ -1,5 +1,6 @@
 #include "native_backend.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -109,12 +110,11 @@ std::optional<long> keepalive_hint(const Headers& headers) {
 /// second before the server's own timeout, whichever is sooner (a server
 /// closing an idle connection races our reuse of it).
 Clock::time_point idle_deadline(std::optional<long> server_seconds, Seconds keepalive) {
-  auto until = Clock::now() + std::chrono::duration_cast<Clock::duration>(keepalive);
-  if (server_seconds) {
-    const auto server_until = Clock::now() + std::chrono::seconds(*server_seconds) - std::chrono::seconds(1);
-    if (server_until < until) until = server_until;
-  }
-  return until;
+  // Compared in seconds before any clock arithmetic: the server's N, of any
+  // size, must not overflow the clock's nanoseconds.
+  Seconds idle = keepalive;
+  if (server_seconds) idle = std::min(idle, std::max(Seconds(static_cast<double>(*server_seconds) - 1), Seconds(0)));
+  return Clock::now() + std::chrono::duration_cast<Clock::duration>(idle);
 }
 
 /// The body of a response read from a pooled connection.

@@ -80,10 +80,12 @@ struct ResponseParser::Callbacks {
       s.fail("the server switched protocols (101), which this client does not support", false);
       return -1;
     }
-    if (s.head_.status >= 100 && s.head_.status < 200) return 0;  // interim: no body, skipped at its end
+    // After HEAD, and in a 1xx, 204 or 304, there is no body whatever the
+    // headers say (RFC 9112 6.3; a 304 may carry the Content-Length of the
+    // representation). llhttp 8 skips it only when we return 1.
+    if (s.head_.status >= 100 && s.head_.status < 200) return 1;  // interim: skipped at its end
     s.head_complete_ = true;
-    // After HEAD, and for 204 and 304, there is no body whatever the headers say.
-    if (s.head_request_) return 1;
+    if (s.head_request_ || s.head_.status == 204 || s.head_.status == 304) return 1;
     return 0;
   }
   static int on_body(llhttp_t* p, const char* at, std::size_t length) {

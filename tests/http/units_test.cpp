@@ -130,6 +130,21 @@ TEST_CASE("a HEAD response has no body whatever its Content-Length says") {
   CHECK(p.body().empty());
 }
 
+TEST_CASE("1xx, 204 and 304 responses have no body whatever their headers say") {
+  detail::ResponseParser p;
+  p.feed("HTTP/1.1 100 Continue\r\nContent-Length: 3\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+  REQUIRE(p.message_complete());
+  CHECK(p.body() == "ok");
+  for (const char* status : {"204 No Content", "304 Not Modified"}) {
+    p.start(false);
+    const std::string wire = std::string("HTTP/1.1 ") + status + "\r\nContent-Length: 5\r\n\r\n";
+    CHECK(p.feed(wire) == wire.size());
+    CHECK(p.message_complete());
+    CHECK(p.keep_alive());
+    CHECK(p.body().empty());
+  }
+}
+
 TEST_CASE("a body delimited by close ends at EOF; a truncated one fails") {
   detail::ResponseParser p;
   p.feed("HTTP/1.1 200 OK\r\n\r\nuntil close");
@@ -206,4 +221,13 @@ TEST_CASE("the cookie jar sends cookies back by domain, path, expiry and Secure"
   jar.set_cookie("wide=gone; Domain=example.test; Path=/; Max-Age=0", site, now);  // deletes its namesake
   CHECK(jar.header_for(URL::parse("http://api.example.test/"), now).empty());
   CHECK(jar.header_for(URL::parse("http://www.example.test/"), now) == "brief=5");
+}
+
+TEST_CASE("cookies that expire past the clock's end (2262) are kept, not wrapped into the past") {
+  CookieJar jar;
+  const auto now = CookieJar::Clock::now();
+  const URL site = URL::parse("http://example.test/");
+  jar.set_cookie("far=1; Expires=Fri, 31 Dec 9999 23:59:59 GMT", site, now);
+  jar.set_cookie("long=2; Max-Age=99999999999999999999", site, now);
+  CHECK(jar.header_for(site, now + std::chrono::hours(24 * 365 * 200)) == "far=1; long=2");
 }
