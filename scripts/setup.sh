@@ -10,7 +10,8 @@ cd "$(dirname "$0")/.."
 
 packages=(g++ meson ninja-build pkg-config liburing-dev doctest-dev node-llhttp
           libssl-dev libc-ares-dev zlib1g-dev nlohmann-json3-dev libbenchmark-dev libcli11-dev
-          nginx-light openssl curl python3)
+          nginx-light openssl curl python3
+          clang libclang-rt-14-dev)  # the fuzz build (scripts/test.sh): clang++, libFuzzer and its sanitizers
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
