@@ -11,8 +11,8 @@ namespace {
 
 class InflatingBody final : public BodySource {
  public:
-  InflatingBody(std::unique_ptr<BodySource> inner, bool gzip, URL url)
-      : inner_(std::move(inner)), url_(std::move(url)), gzip_(gzip) {
+  InflatingBody(std::unique_ptr<BodySource> inner, bool gzip, URL url, std::size_t max_size)
+      : inner_(std::move(inner)), url_(std::move(url)), max_size_(max_size), gzip_(gzip) {
     init(gzip ? 16 + MAX_WBITS : MAX_WBITS);
   }
   ~InflatingBody() override { inflateEnd(&stream_); }
@@ -60,7 +60,14 @@ class InflatingBody final : public BodySource {
       if (rc != Z_OK && rc != Z_STREAM_END && rc != Z_BUF_ERROR)
         throw ClientPayloadError("response body of " + url_.to_string() + ": bad " + (gzip_ ? "gzip" : "deflate") +
                                  " data (" + (stream_.msg ? stream_.msg : "zlib error") + ")");
-      out.append(buffer, sizeof buffer - stream_.avail_out);
+      const std::size_t produced = sizeof buffer - stream_.avail_out;
+      decoded_ += produced;
+      // The limit is on what the body becomes: a few KiB of gzip can
+      // inflate to gigabytes.
+      if (max_size_ != 0 && decoded_ > max_size_)
+        throw ClientPayloadError("response body of " + url_.to_string() + ": decoded " + (gzip_ ? "gzip" : "deflate") +
+                                 " body larger than the limit of " + std::to_string(max_size_) + " bytes");
+      out.append(buffer, produced);
       if (rc == Z_STREAM_END) stream_end_ = true;
       if (rc == Z_BUF_ERROR && stream_.avail_out != 0) break;
     }
@@ -69,6 +76,8 @@ class InflatingBody final : public BodySource {
 
   std::unique_ptr<BodySource> inner_;
   URL url_;
+  std::size_t max_size_;  // 0: none
+  std::size_t decoded_ = 0;
   z_stream stream_{};
   bool gzip_;
   bool stream_end_ = false;
@@ -79,10 +88,10 @@ class InflatingBody final : public BodySource {
 }  // namespace
 
 std::unique_ptr<BodySource> decoding_body(std::unique_ptr<BodySource> inner, std::string_view encoding,
-                                          const URL& url) {
+                                          const URL& url, std::size_t max_size) {
   if (iequals(encoding, "gzip") || iequals(encoding, "x-gzip"))
-    return std::make_unique<InflatingBody>(std::move(inner), true, url);
-  if (iequals(encoding, "deflate")) return std::make_unique<InflatingBody>(std::move(inner), false, url);
+    return std::make_unique<InflatingBody>(std::move(inner), true, url, max_size);
+  if (iequals(encoding, "deflate")) return std::make_unique<InflatingBody>(std::move(inner), false, url, max_size);
   return inner;
 }
 

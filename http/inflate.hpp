@@ -10,9 +10,10 @@
 namespace coring::http::detail {
 
 /// Wraps `inner` so that read_more() yields decoded bytes, or returns
-/// `inner` unchanged if `encoding` is neither gzip nor deflate.
+/// `inner` unchanged if `encoding` is neither gzip nor deflate. Decoded
+/// bytes past `max_size` (0: no limit) are a ClientPayloadError.
 std::unique_ptr<BodySource> decoding_body(std::unique_ptr<BodySource> inner, std::string_view encoding,
-                                          const URL& url);
+                                          const URL& url, std::size_t max_size);
 
 /// gzip-compresses `data` (the test server's /gzip route).
 std::string gzip_compress(std::string_view data, bool gzip_wrapper = true);

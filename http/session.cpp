@@ -88,7 +88,7 @@ Task<ClientResponse> follow(ClientSession::Impl& s, PreparedRequest r, const Req
       if (decode) {
         if (auto encoding = response.headers().get("Content-Encoding"))
           response.decode_body([&](std::unique_ptr<BodySource> raw) {
-            return detail::decoding_body(std::move(raw), *encoding, response.url());
+            return detail::decoding_body(std::move(raw), *encoding, response.url(), s.options.max_body_size);
           });
       }
       co_return response;

@@ -20,7 +20,13 @@ RemoteQueue::RemoteQueue(EventLoop& loop) : loop_(loop) {
   arm();
 }
 
-RemoteQueue::~RemoteQueue() { ::close(event_fd_); }
+RemoteQueue::~RemoteQueue() {
+  // A push() from another thread may still be writing to the eventfd (the
+  // loop can run the pushed function and end before push returns): wait for
+  // it, or its write could reach a closed, even reused, descriptor.
+  std::lock_guard lock(mutex_);
+  ::close(event_fd_);
+}
 
 void RemoteQueue::arm() { loop_.ring().prep_read(event_fd_, &counter_, sizeof counter_, &read_op_); }
 
@@ -30,12 +36,11 @@ void RemoteQueue::stop() {
 }
 
 void RemoteQueue::push(std::function<void()> fn) {
-  {
-    std::lock_guard lock(mutex_);
-    pending_.push_back(std::move(fn));
-  }
-  // One write per batch: the loop clears the flag before it takes the batch.
-  if (!wake_pending_.exchange(true, std::memory_order_acq_rel)) {
+  std::lock_guard lock(mutex_);
+  pending_.push_back(std::move(fn));
+  // One write per batch: the loop clears the flag as it takes the batch.
+  if (!wake_pending_) {
+    wake_pending_ = true;
     const std::uint64_t one = 1;
     [[maybe_unused]] ssize_t n = ::write(event_fd_, &one, sizeof one);
   }
@@ -44,9 +49,9 @@ void RemoteQueue::push(std::function<void()> fn) {
 void RemoteQueue::on_wakeup(IoCompletion* op) {
   RemoteQueue* self = static_cast<WakeOp*>(op)->owner;
   if (self->stopped_) return;
-  self->wake_pending_.store(false, std::memory_order_release);
   {
     std::lock_guard lock(self->mutex_);
+    self->wake_pending_ = false;
     self->running_.swap(self->pending_);
   }
   for (auto& fn : self->running_) {

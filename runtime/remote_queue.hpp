@@ -2,7 +2,6 @@
 // The one way into a loop from another thread: a locked queue of functions
 // and an eventfd whose read is always pending on the ring, so a push wakes
 // the loop even while it waits in the kernel.
-#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <mutex>
@@ -39,8 +38,8 @@ class RemoteQueue {
   };
   WakeOp read_op_;
   bool stopped_ = false;
-  std::atomic<bool> wake_pending_{false};
-  std::mutex mutex_;
+  std::mutex mutex_;  // guards the three below and the eventfd's lifetime
+  bool wake_pending_ = false;
   std::vector<std::function<void()>> pending_;
   std::vector<std::function<void()>> running_;
 };

@@ -1,16 +1,18 @@
 #!/usr/bin/env bash
 # Sets up, then runs every test twice: in the release build and under
-# ASan+UBSan (leaks count as failures); then the libFuzzer target of the
-# client's response path for a fixed number of runs (build-fuzz/, clang),
-# which counts as one test. Ends with one line "N passed, N failed".
+# ASan+UBSan (leaks count as failures); then the thread-per-core tests under
+# ThreadSanitizer, and the libFuzzer target of the client's response path for
+# a fixed number of runs (build-fuzz/, clang), which counts as one test.
+# Ends with one line "N passed, N failed".
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
 passed=0 failed=0
-run_suite() {  # $1 = build dir
-  local log=$1/meson-logs/testlog.json
+run_suite() {  # $1 = build dir, then meson test's own arguments (e.g. test names)
+  local build=$1 log=$1/meson-logs/testlog.json
+  shift
   rm -f "$log"
-  meson test -C "$1" --print-errorlogs --num-processes 2 || true
+  meson test -C "$build" --print-errorlogs --num-processes 2 "$@" || true
   if [[ -f $log ]]; then
     local ok bad
     ok=$(grep -c '"result": "OK"' "$log")
@@ -55,10 +57,26 @@ run_fuzz() {
   return $rc
 }
 
+# The thread-per-core tests (loops on several threads, cross-thread wake-ups)
+# under ThreadSanitizer; only their targets are built.
+tsan_tests=(rt_loop http_threads)
+setup_tsan() {
+  local build=build-tsan
+  if [[ ! -f $build/build.ninja ]]; then
+    meson setup "$build" -Dbuildtype=debug -Doptimization=1 -Db_sanitize=thread -Db_lundef=false >/dev/null || return 1
+  fi
+  ninja -C "$build" "${tsan_tests[@]/#/tests/}" >/dev/null
+}
+
 export ASAN_OPTIONS=detect_leaks=1:halt_on_error=1:abort_on_error=1
 export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 if scripts/setup.sh; then run_suite build; else failed=$((failed + 1)); fi
 if BUILD=build-asan SANITIZE=1 scripts/setup.sh; then run_suite build-asan; else failed=$((failed + 1)); fi
+if setup_tsan; then
+  TSAN_OPTIONS="halt_on_error=1 suppressions=$PWD/tests/tsan.supp" run_suite build-tsan --no-rebuild "${tsan_tests[@]}"
+else
+  failed=$((failed + 1))
+fi
 if run_fuzz; then passed=$((passed + 1)); else failed=$((failed + 1)); fi
 
 echo "$passed passed, $failed failed"

@@ -227,6 +227,19 @@ TEST_CASE("a body over max_body_size is a ClientPayloadError") {
   });
 }
 
+TEST_CASE("max_body_size limits a compressed body as decoded too: a gzip bomb is a ClientPayloadError") {
+  with_server([](Server& server) -> Task<> {
+    co_await with_session({.max_body_size = 1 << 20}, [&](ClientSession& s) -> Task<> {
+      // 4 MB of a 26-byte pattern: about 12 KB on the wire.
+      auto bomb = co_await s.get(server.base_url() + "/gzip/4000000");
+      CHECK_THROWS_WITH_AS(co_await bomb.read(), doctest::Contains("decoded gzip body larger than the limit"),
+                           ClientPayloadError);
+      auto fine = co_await s.get(server.base_url() + "/gzip/1000000");
+      CHECK(co_await fine.read() == pattern_bytes(1000000));
+    });
+  });
+}
+
 TEST_CASE("a header with CR or LF is refused before anything is sent") {
   with_server([](Server& server) -> Task<> {
     co_await with_session({}, [&](ClientSession&) -> Task<> {

@@ -57,7 +57,8 @@ struct SessionOptions {
   std::optional<BasicAuth> auth;
   ClientTimeout timeout;
   TCPConnector connector;
-  /// Responses whose body exceeds this are a ClientPayloadError (0: no limit).
+  /// Responses whose body exceeds this are a ClientPayloadError (0: no
+  /// limit); a compressed body counts both as sent and as decoded.
   std::size_t max_body_size = 0;
   /// Decode gzip and deflate bodies, by the response's Content-Encoding (and
   /// send `Accept-Encoding: gzip, deflate` unless a request sets its own).
