@@ -1,7 +1,9 @@
 #pragma once
-// The loop's timers: a binary min-heap of nodes that live in the waiting
-// frames. Each node knows its index, so a cancelled sleep leaves the heap at
-// once (O(log n)) instead of lingering until its deadline.
+// The loop's timers: nodes that live in the waiting frames, in deadline
+// order. Timers armed in deadline order (the common case: many sleeps or
+// timeouts of one length) queue in a FIFO run, O(1) to arm and to fire;
+// the others go to a binary min-heap. Each node knows its place, so a
+// cancelled sleep leaves at once instead of lingering until its deadline.
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -36,10 +38,17 @@ class TimerHeap {
  public:
   void push(TimerNode* node);
   void remove(TimerNode* node) noexcept;
-  [[nodiscard]] bool empty() const noexcept { return heap_.empty(); }
-  [[nodiscard]] std::size_t size() const noexcept { return heap_.size(); }
-  [[nodiscard]] TimerNode* top() const noexcept { return heap_.empty() ? nullptr : heap_.front(); }
+  [[nodiscard]] bool empty() const noexcept { return size() == 0; }
+  [[nodiscard]] std::size_t size() const noexcept { return heap_.size() + run_live_; }
+  [[nodiscard]] TimerNode* top() const noexcept {
+    TimerNode* first_in_run = run_live_ != 0 ? run_[run_head_] : nullptr;
+    if (heap_.empty()) return first_in_run;
+    if (first_in_run == nullptr || earlier(heap_.front(), first_in_run)) return heap_.front();
+    return first_in_run;
+  }
   TimerNode* pop() noexcept;
+
+  static constexpr std::size_t in_run = std::size_t{1} << 63;
 
  private:
   static bool earlier(const TimerNode* a, const TimerNode* b) noexcept {
@@ -51,8 +60,18 @@ class TimerHeap {
   }
   void sift_up(std::size_t index) noexcept;
   void sift_down(std::size_t index) noexcept;
+  void remove_from_run(TimerNode* node) noexcept;
 
   std::vector<TimerNode*> heap_;
+  // The run: nodes in deadline order from run_head_ on (nullptr where one
+  // was removed; never at run_head_ while run_live_ != 0). A node's place is
+  // its absolute position, run_base_ + index, so dropping fired slots from
+  // the front moves no node.
+  std::vector<TimerNode*> run_;
+  std::size_t run_head_ = 0;
+  std::size_t run_base_ = 0;
+  std::size_t run_live_ = 0;
+  std::chrono::steady_clock::time_point run_last_deadline_{};
   std::uint64_t next_sequence_ = 0;
 };
 
