@@ -192,12 +192,13 @@ class Worker {
   Task<> drive(std::size_t index) {
     using namespace std::chrono;
     http::detail::ResponseParser parser;
-    // Every connection keeps a receive in flight, so buffers add up: 1 MiB
+    // Every connection keeps a receive in flight, so buffers add up: 4 MiB
     // in all, between 4 and 64 KiB each. Measured against nginx with 16 KiB
     // bodies: 64 KiB reads are best for a few connections (one read per
-    // response), and at 1,000 connections 4 KiB reads gave 35k req/s where
-    // 64 KiB gave 29k (the working set, not the read count, is what costs).
-    const std::size_t buffer_size = std::clamp<std::size_t>((std::size_t{1} << 20) / plan_.connections, 4096, 65536);
+    // response); at 100 connections 41 KiB reads cost 2.28 CPU s per 100k
+    // requests where 10 KiB cost 2.61; at 1,000 connections 4 KiB reads gave
+    // 35k req/s where 64 KiB gave 29k (the working set is what costs there).
+    const std::size_t buffer_size = std::clamp<std::size_t>((std::size_t{4} << 20) / plan_.connections, 4096, 65536);
     auto buffer = std::make_unique<std::byte[]>(buffer_size);
     Socket socket;
     std::unique_ptr<http::detail::TlsStream> tls;  // over `socket`, for https
