@@ -12,7 +12,7 @@ Lease::Lease(Lease&& other) noexcept
     : connection(std::move(other.connection)),
       reused(other.reused),
       pool_(std::exchange(other.pool_, nullptr)),
-      key_(std::move(other.key_)) {}
+      key_(other.key_) {}
 
 Lease& Lease::operator=(Lease&& other) noexcept {
   if (this != &other) {
@@ -20,7 +20,7 @@ Lease& Lease::operator=(Lease&& other) noexcept {
     connection = std::move(other.connection);
     reused = other.reused;
     pool_ = std::exchange(other.pool_, nullptr);
-    key_ = std::move(other.key_);
+    key_ = other.key_;
   }
   return *this;
 }
@@ -34,7 +34,7 @@ void Lease::attach(std::unique_ptr<Connection> fresh) {
 
 void Lease::give_back(bool reusable) noexcept {
   if (pool_ == nullptr) return;
-  std::exchange(pool_, nullptr)->release_slot(key_, std::move(connection), reusable);
+  std::exchange(pool_, nullptr)->release_slot(*key_, std::move(connection), reusable);
 }
 
 // ---- ConnectionPool ----
@@ -83,7 +83,7 @@ void ConnectionPool::take_slot(const std::string& key) {
   ++hosts_[key].in_use;
 }
 
-Task<Lease> ConnectionPool::acquire(std::string key) {
+Task<Lease> ConnectionPool::acquire(const std::string& key) {
   if (closed_) throw ClientError("the session is closed");
   Waiter waiter{*this, key};
   co_await waiter;
@@ -91,8 +91,9 @@ Task<Lease> ConnectionPool::acquire(std::string key) {
     if (waiter.has_slot) release_slot(key, nullptr, false);
     throw ClientError("the session was closed while this request waited for a connection");
   }
-  Lease lease(this, key);
-  auto& idle = hosts_[key].idle;
+  const auto host = hosts_.try_emplace(key).first;
+  Lease lease(this, &host->first);
+  auto& idle = host->second.idle;
   const auto now = Clock::now();
   while (!idle.empty()) {
     std::unique_ptr<Connection> candidate = std::move(idle.back());

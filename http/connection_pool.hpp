@@ -43,7 +43,8 @@ class ConnectionPool;
 class Lease {
  public:
   Lease() = default;
-  Lease(ConnectionPool* pool, std::string key) : pool_(pool), key_(std::move(key)) {}
+  /// `key` is the pool's own copy (a key of its host table, which lives as long as the pool).
+  Lease(ConnectionPool* pool, const std::string* key) : pool_(pool), key_(key) {}
   Lease(Lease&& other) noexcept;
   Lease& operator=(Lease&& other) noexcept;
   ~Lease();
@@ -53,13 +54,13 @@ class Lease {
   bool reused = false;
   /// Sets `connection` (a new one) and gives it a read buffer.
   void attach(std::unique_ptr<Connection> fresh);
-  [[nodiscard]] const std::string& key() const noexcept { return key_; }
+  [[nodiscard]] const std::string& key() const noexcept { return *key_; }
   /// Gives the connection back for reuse (if `reusable`) and frees the slot.
   void give_back(bool reusable) noexcept;
 
  private:
   ConnectionPool* pool_ = nullptr;
-  std::string key_;
+  const std::string* key_ = nullptr;
 };
 
 class ConnectionPool final : coring::detail::TimerNode {
@@ -69,7 +70,8 @@ class ConnectionPool final : coring::detail::TimerNode {
 
   /// Waits (FIFO) for a free slot under the limits, then returns it, with an
   /// idle connection to that host if there is one. Cancellable.
-  Task<Lease> acquire(std::string key);
+  /// `key` must live until the returned task ends.
+  Task<Lease> acquire(const std::string& key);
   void close_all() noexcept;
   /// True if acquire() would have to wait for a slot now.
   [[nodiscard]] bool must_wait(const std::string& key) const { return !waiters_.empty() || !has_room(key); }

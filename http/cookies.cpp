@@ -123,7 +123,9 @@ void CookieJar::set_cookie(std::string_view line, const URL& url, Clock::time_po
 }
 
 void CookieJar::update(const Headers& response_headers, const URL& url, Clock::time_point now) {
-  for (std::string_view line : response_headers.get_all("Set-Cookie")) set_cookie(line, url, now);
+  // Field by field: most responses set no cookie, and then nothing is allocated.
+  for (const auto& [name, value] : response_headers)
+    if (iequals(name, "Set-Cookie")) set_cookie(value, url, now);
 }
 
 std::string CookieJar::header_for(const URL& url, Clock::time_point now) const {
@@ -135,6 +137,7 @@ std::string CookieJar::header_for(const URL& url, Clock::time_point now) const {
     if (!path_matches(url.path(), c.path)) continue;
     matching.push_back(&c);
   }
+  if (matching.empty()) return {};
   std::stable_sort(matching.begin(), matching.end(),
                    [](const Cookie* a, const Cookie* b) { return a->path.size() > b->path.size(); });
   std::string header;

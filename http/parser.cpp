@@ -18,6 +18,9 @@ struct ResponseParser::Callbacks {
     auto& s = self(p);
     s.started_ = true;
     s.head_ = ResponseHead{};
+    // One allocation for a typical head instead of one per doubling (the
+    // headers move out with each response, so there is no capacity to keep).
+    s.head_.headers.reserve(16);
     s.line_size_ = 0;
     s.in_value_ = false;
     s.field_.clear();

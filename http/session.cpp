@@ -170,15 +170,24 @@ Task<ClientResponse> ClientSession::request(std::string method, std::string url_
     r.body_stream = std::move(options.body_stream);
   }
   emit(r.traces, &TraceConfig::on_request_start, r.method, r.url);
+  // The request moves into follow(); the trace hooks, if any, keep a copy
+  // of what they report (no copy, no allocation, without hooks).
+  const std::vector<TraceConfig>* traces = r.traces;
+  std::string traced_method;
+  URL traced_url;
+  if (traces != nullptr) {
+    traced_method = r.method;
+    traced_url = r.url;
+  }
   std::exception_ptr failure;
   try {
-    ClientResponse response = co_await follow(s, r, options);
-    emit(r.traces, &TraceConfig::on_request_end, r.method, r.url, response);
+    ClientResponse response = co_await follow(s, std::move(r), options);
+    emit(traces, &TraceConfig::on_request_end, traced_method, traced_url, response);
     co_return response;
   } catch (...) {
     failure = std::current_exception();
   }
-  emit(r.traces, &TraceConfig::on_request_exception, r.method, r.url, failure);
+  emit(traces, &TraceConfig::on_request_exception, traced_method, traced_url, failure);
   std::rethrow_exception(failure);
 }
 

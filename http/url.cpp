@@ -77,6 +77,8 @@ std::string encode_target_part(std::string_view text) { return percent_encode(te
 
 /// Removes "." and ".." segments (RFC 3986 section 5.2.4).
 std::string remove_dot_segments(std::string_view path) {
+  // Most paths have no "." or ".." segment: nothing to remove, no vector.
+  if (path.find("/.") == std::string_view::npos) return std::string(path);
   std::vector<std::string_view> segments;
   std::size_t start = 1;
   while (start <= path.size()) {

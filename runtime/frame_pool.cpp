@@ -18,7 +18,7 @@ namespace coring::detail {
 namespace {
 
 constexpr std::size_t granule = 64;          // size classes of 64 bytes...
-constexpr std::size_t classes = 32;          // ...up to 2 KiB; larger frames use the heap
+constexpr std::size_t classes = 64;          // ...up to 4 KiB (a request's outer frames pass 2 KiB); larger frames use the heap
 constexpr std::size_t kept_per_class = 4096;  // beyond this, freed frames go back to the heap
 
 struct FreeFrame {

@@ -34,6 +34,7 @@ class Headers {
   [[nodiscard]] auto begin() const noexcept { return fields_.begin(); }
   [[nodiscard]] auto end() const noexcept { return fields_.end(); }
   void clear() noexcept { fields_.clear(); }
+  void reserve(std::size_t n) { fields_.reserve(n); }
 
   /// Appends without checks: for fields the parser has already validated.
   void add_unchecked(std::string name, std::string value) { fields_.emplace_back(std::move(name), std::move(value)); }
