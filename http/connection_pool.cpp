@@ -41,9 +41,9 @@ void Lease::give_back(bool reusable) noexcept {
 
 struct ConnectionPool::Waiter final : coring::detail::SyncWaiter {
   ConnectionPool& pool;
-  const std::string& key;
+  std::string_view key;
   bool has_slot = false;
-  Waiter(ConnectionPool& p, const std::string& k) : pool(p), key(k) {}
+  Waiter(ConnectionPool& p, std::string_view k) : pool(p), key(k) {}
   bool await_ready() {
     if (pool.waiters_.empty() && pool.has_room(key)) {
       pool.take_slot(key);
@@ -69,7 +69,13 @@ ConnectionPool::~ConnectionPool() {
   if (armed() && loop_ != nullptr) loop_->remove_timer(this);
 }
 
-bool ConnectionPool::has_room(const std::string& key) const {
+ConnectionPool::Hosts::iterator ConnectionPool::host_entry(std::string_view key) {
+  auto it = hosts_.find(key);
+  if (it == hosts_.end()) it = hosts_.try_emplace(std::string(key)).first;
+  return it;
+}
+
+bool ConnectionPool::has_room(std::string_view key) const {
   if (options_.limit != 0 && in_use_ >= options_.limit) return false;
   if (options_.limit_per_host != 0) {
     auto it = hosts_.find(key);
@@ -78,12 +84,12 @@ bool ConnectionPool::has_room(const std::string& key) const {
   return true;
 }
 
-void ConnectionPool::take_slot(const std::string& key) {
+void ConnectionPool::take_slot(std::string_view key) {
   ++in_use_;
-  ++hosts_[key].in_use;
+  ++host_entry(key)->second.in_use;
 }
 
-Task<Lease> ConnectionPool::acquire(const std::string& key) {
+Task<Lease> ConnectionPool::acquire(std::string_view key) {
   if (closed_) throw ClientError("the session is closed");
   Waiter waiter{*this, key};
   co_await waiter;
@@ -91,7 +97,7 @@ Task<Lease> ConnectionPool::acquire(const std::string& key) {
     if (waiter.has_slot) release_slot(key, nullptr, false);
     throw ClientError("the session was closed while this request waited for a connection");
   }
-  const auto host = hosts_.try_emplace(key).first;
+  const auto host = host_entry(key);
   Lease lease(this, &host->first);
   auto& idle = host->second.idle;
   const auto now = Clock::now();
@@ -107,9 +113,9 @@ Task<Lease> ConnectionPool::acquire(const std::string& key) {
   co_return lease;
 }
 
-void ConnectionPool::release_slot(const std::string& key, std::unique_ptr<Connection> connection,
+void ConnectionPool::release_slot(std::string_view key, std::unique_ptr<Connection> connection,
                                   bool reusable) noexcept {
-  Host& host = hosts_[key];
+  Host& host = hosts_.find(key)->second;  // made when the slot was taken
   --in_use_;
   --host.in_use;
   // A few spares absorb the ups and downs of a steady load; more would keep

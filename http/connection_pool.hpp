@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -71,10 +72,10 @@ class ConnectionPool final : coring::detail::TimerNode {
   /// Waits (FIFO) for a free slot under the limits, then returns it, with an
   /// idle connection to that host if there is one. Cancellable.
   /// `key` must live until the returned task ends.
-  Task<Lease> acquire(const std::string& key);
+  Task<Lease> acquire(std::string_view key);
   void close_all() noexcept;
   /// True if acquire() would have to wait for a slot now.
-  [[nodiscard]] bool must_wait(const std::string& key) const { return !waiters_.empty() || !has_room(key); }
+  [[nodiscard]] bool must_wait(std::string_view key) const { return !waiters_.empty() || !has_room(key); }
   [[nodiscard]] std::size_t idle_count() const noexcept;
   [[nodiscard]] std::size_t in_use() const noexcept { return in_use_; }
 
@@ -85,10 +86,17 @@ class ConnectionPool final : coring::detail::TimerNode {
     std::size_t in_use = 0;
   };
   struct Waiter;
-
-  bool has_room(const std::string& key) const;
-  void take_slot(const std::string& key);
-  void release_slot(const std::string& key, std::unique_ptr<Connection> connection, bool reusable) noexcept;
+  /// Looked up by string_view: a request's key need not be a std::string.
+  struct KeyHash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view key) const noexcept { return std::hash<std::string_view>{}(key); }
+  };
+  using Hosts = std::unordered_map<std::string, Host, KeyHash, std::equal_to<>>;
+  /// The host's entry, made at its first request (the only allocation for a key).
+  Hosts::iterator host_entry(std::string_view key);
+  bool has_room(std::string_view key) const;
+  void take_slot(std::string_view key);
+  void release_slot(std::string_view key, std::unique_ptr<Connection> connection, bool reusable) noexcept;
   void wake_waiters() noexcept;
   /// A read buffer from the spares, or a new one.
   std::unique_ptr<char[]> take_buffer();
@@ -100,7 +108,7 @@ class ConnectionPool final : coring::detail::TimerNode {
   void arm_by(std::chrono::steady_clock::time_point when) noexcept;
 
   TCPConnector options_;
-  std::unordered_map<std::string, Host> hosts_;
+  Hosts hosts_;
   std::size_t in_use_ = 0;
   coring::detail::IntrusiveList<coring::detail::SyncWaiter> waiters_;
   /// Read buffers of connections gone idle or closed, for the next lease:

@@ -106,6 +106,26 @@ std::optional<long> keepalive_hint(const Headers& headers) {
   return std::strtol(std::string(hint->substr(pos + 8)).c_str(), nullptr, 10);
 }
 
+/// The pool's key for a URL, scheme://host:port as URL::origin() writes it,
+/// built in place: a request to a known host allocates nothing for it.
+struct PoolKey {
+  explicit PoolKey(const URL& url) {
+    const bool ipv6 = url.host().find(':') != std::string::npos;
+    const int n = std::snprintf(text, sizeof text, "%s://%s%s%s:%u", url.scheme().c_str(), ipv6 ? "[" : "",
+                                url.host().c_str(), ipv6 ? "]" : "", static_cast<unsigned>(url.port()));
+    if (n > 0 && static_cast<std::size_t>(n) < sizeof text) {
+      view = std::string_view(text, static_cast<std::size_t>(n));
+    } else {
+      long_text = url.origin();  // a host name too long for `text`
+      view = long_text;
+    }
+  }
+  PoolKey(const PoolKey&) = delete;
+  char text[320];
+  std::string long_text;
+  std::string_view view;
+};
+
 /// When a pooled connection must be closed: our keepalive_timeout, or one
 /// second before the server's own timeout, whichever is sooner (a server
 /// closing an idle connection races our reuse of it).
@@ -251,7 +271,8 @@ Task<Lease> NativeBackend::open_connection(const PreparedRequest& r, Timings& ti
   const Deadline total = Deadline::after(r.started, r.timeout.total, TimeoutKind::total);
   const Deadline connect = Deadline::after(wait_started, r.timeout.connect, TimeoutKind::connect);
   Lease lease;
-  const std::string key = r.url.origin();
+  const PoolKey key_text(r.url);
+  const std::string_view key = key_text.view;
   const bool queued = pool_.must_wait(key);
   if (queued) emit(r.traces, &TraceConfig::on_connection_queued_start, r.url);
   {

@@ -65,7 +65,6 @@ class TaskSetWatch final : Cancellable {
   Deadline deadline_;
   std::size_t done_count_ = 0;
   std::size_t first_failure_ = none;
-  bool waiter_cancelled_ = false;
   bool woken_ = false;
   EventLoop* loop_ = nullptr;
   TaskBase* waiter_task_ = nullptr;
