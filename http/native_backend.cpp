@@ -106,16 +106,11 @@ std::optional<long> keepalive_hint(const Headers& headers) {
   return std::strtol(std::string(hint->substr(pos + 8)).c_str(), nullptr, 10);
 }
 
-/// The pool's key for a URL, scheme://host:port as URL::origin() writes it,
-/// built in place: a request to a known host allocates nothing for it.
+/// The pool's key for a URL, its origin, built in place: a request to a
+/// known host allocates nothing for it.
 struct PoolKey {
-  explicit PoolKey(const URL& url) {
-    const bool ipv6 = url.host().find(':') != std::string::npos;
-    const int n = std::snprintf(text, sizeof text, "%s://%s%s%s:%u", url.scheme().c_str(), ipv6 ? "[" : "",
-                                url.host().c_str(), ipv6 ? "]" : "", static_cast<unsigned>(url.port()));
-    if (n > 0 && static_cast<std::size_t>(n) < sizeof text) {
-      view = std::string_view(text, static_cast<std::size_t>(n));
-    } else {
+  explicit PoolKey(const URL& url) : view(url.origin_into(text)) {
+    if (view.empty()) {
       long_text = url.origin();  // a host name too long for `text`
       view = long_text;
     }

@@ -2,6 +2,8 @@
 
 #include <arpa/inet.h>
 
+#include <cstdio>
+
 #include "coring/http/errors.hpp"
 
 namespace coring::http {
@@ -204,12 +206,20 @@ std::string URL::host_header() const {
 }
 
 std::string URL::origin() const {
-  std::string o = scheme_;
-  o += "://";
-  o += host_.find(':') != std::string::npos ? "[" + host_ + "]" : host_;
-  o += ':';
-  o += std::to_string(port_);
-  return o;
+  char buffer[320];
+  const std::string_view fits = origin_into(buffer);
+  if (!fits.empty()) return std::string(fits);
+  std::string long_origin(scheme_.size() + host_.size() + 12, '\0');  // a host name of over 300 bytes
+  long_origin.resize(origin_into(long_origin).size());
+  return long_origin;
+}
+
+std::string_view URL::origin_into(std::span<char> buffer) const noexcept {
+  const bool ipv6 = host_.find(':') != std::string::npos;
+  const int n = std::snprintf(buffer.data(), buffer.size(), "%s://%s%s%s:%u", scheme_.c_str(), ipv6 ? "[" : "",
+                              host_.c_str(), ipv6 ? "]" : "", static_cast<unsigned>(port_));
+  if (n <= 0 || static_cast<std::size_t>(n) >= buffer.size()) return {};
+  return {buffer.data(), static_cast<std::size_t>(n)};
 }
 
 std::string URL::to_string() const { return scheme_ + "://" + host_header() + target(); }

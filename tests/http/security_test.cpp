@@ -6,24 +6,19 @@
 #include <coring/coring.hpp>
 #include <coring/http/client.hpp>
 #include <coring/http/mock.hpp>
+
+#include "../support/mock_fixture.hpp"
 #include <coring/http/server.hpp>
 
 #include "../support/server_fixture.hpp"
 
 using namespace coring;
 using namespace coring::http;
+using test_support::with_mock;
 using test_support::with_server;
 using test_support::with_session;
 
 namespace {
-
-template <class Use>
-void with_mock(std::shared_ptr<MockBackend> mock, Use use, SessionOptions options = {}) {
-  auto body = [](std::shared_ptr<MockBackend> m, Use& u, SessionOptions o) -> Task<> {
-    co_await async_with(ClientSession(std::move(o), std::move(m)), u);
-  };
-  run(body(std::move(mock), use, std::move(options)));
-}
 
 Headers with(std::string name, std::string value) {
   Headers h;

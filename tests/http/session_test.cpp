@@ -6,20 +6,14 @@
 #include <coring/http/client.hpp>
 #include <coring/http/mock.hpp>
 
+#include "../support/mock_fixture.hpp"
+
 using namespace coring;
 using namespace coring::http;
 using namespace std::chrono_literals;
+using test_support::with_mock;
 
 namespace {
-
-/// Runs `use(session)` on a fresh loop with a session over `mock`.
-template <class Use>
-void with_mock(std::shared_ptr<MockBackend> mock, Use use, SessionOptions options = {}) {
-  auto body = [](std::shared_ptr<MockBackend> m, Use& u, SessionOptions o) -> Task<> {
-    co_await async_with(ClientSession(std::move(o), std::move(m)), u);
-  };
-  run(body(std::move(mock), use, std::move(options)));
-}
 
 Headers location(std::string where) {
   Headers h;

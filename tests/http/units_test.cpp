@@ -26,6 +26,15 @@ TEST_CASE("URL parses scheme, host, port, path and query") {
   CHECK(URL::parse("http://h/a/./b/../c").path() == "/a/c");
 }
 
+TEST_CASE("origin() is scheme://host:port, for any host length, and origin_into() writes it without allocating") {
+  CHECK(URL::parse("https://[::1]/x").origin() == "https://[::1]:443");
+  const std::string long_host(400, 'h');
+  CHECK(URL::parse("http://" + long_host + ":81/").origin() == "http://" + long_host + ":81");
+  char small[17];  // "http://a.test:80" and its NUL
+  CHECK(URL::parse("http://" + long_host + "/").origin_into(small).empty());
+  CHECK(URL::parse("http://a.test/").origin_into(small) == "http://a.test:80");
+}
+
 TEST_CASE("bad URLs are InvalidURL naming the text and the reason") {
   CHECK_THROWS_AS(URL::parse(""), InvalidURL);
   CHECK_THROWS_AS(URL::parse("example.com/x"), InvalidURL);

@@ -1,6 +1,7 @@
 #pragma once
 // coring::http::URL: an absolute http(s) URL, parsed and normalised.
 #include <cstdint>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -44,6 +45,8 @@ class URL {
   /// scheme://host:port, for comparing origins (redirects drop credentials
   /// when it changes).
   [[nodiscard]] std::string origin() const;
+  /// origin() written into `buffer`, without allocating; empty if it does not fit.
+  [[nodiscard]] std::string_view origin_into(std::span<char> buffer) const noexcept;
   [[nodiscard]] std::string to_string() const;
 
   /// This URL with `params` appended to its query, percent-encoded.
