@@ -2,10 +2,12 @@
 // (EXTRA_CLIENTS="coring_client=build/bench/coring_client_bench"): `URL C N`
 // makes N GET requests through one ClientSession with C connections, as C
 // workers in a gather (the shape of the aiohttp and undici peers), every
-// feature left on (cookies, decompression, redirects), and prints
+// feature left on (cookies, decompression, redirects). `URL C N D` pipelines
+// D deep (TCPConnector::pipelining = D, C * D workers). It prints
 //   RESULT client=coring_client requests=N rps=R errors=E allocs_per_request=A
 // where A counts heap allocations (operator new is replaced in this binary)
 // over the second half of the requests, when connections are open and warm.
+#include <algorithm>
 #include <chrono>
 #include <coring/coring.hpp>
 #include <coring/http/client.hpp>
@@ -58,12 +60,13 @@ Task<> worker(ClientSession& session, const std::string& url, Counts& counts) {
   }
 }
 
-Task<> load(std::string url, std::size_t connections, Counts& counts) {
+Task<> load(std::string url, std::size_t connections, std::size_t depth, Counts& counts) {
   SessionOptions options;
   options.connector.limit = connections;
+  options.connector.pipelining = depth;
   co_await async_with(ClientSession(options), [&](ClientSession& session) -> Task<> {
     std::vector<Task<>> workers;
-    for (std::size_t i = 0; i < connections; ++i) workers.push_back(worker(session, url, counts));
+    for (std::size_t i = 0; i < connections * depth; ++i) workers.push_back(worker(session, url, counts));
     co_await gather(std::move(workers));
   });
 }
@@ -71,17 +74,18 @@ Task<> load(std::string url, std::size_t connections, Counts& counts) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc != 4) {
-    std::fprintf(stderr, "usage: %s URL CONNECTIONS REQUESTS\n", argv[0]);
+  if (argc != 4 && argc != 5) {
+    std::fprintf(stderr, "usage: %s URL CONNECTIONS REQUESTS [PIPELINE_DEPTH]\n", argv[0]);
     return 2;
   }
   const std::string url = argv[1];
   const auto connections = static_cast<std::size_t>(std::strtoul(argv[2], nullptr, 10));
+  const std::size_t depth = argc == 5 ? std::max(1UL, std::strtoul(argv[4], nullptr, 10)) : 1;
   Counts counts;
   counts.left = static_cast<std::size_t>(std::strtoul(argv[3], nullptr, 10));
   counts.half = counts.left / 2;
   const auto start = std::chrono::steady_clock::now();
-  run(load(url, connections, counts));
+  run(load(url, connections, depth, counts));
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   const double allocs_per_request =
       counts.done > counts.half

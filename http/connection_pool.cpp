@@ -27,37 +27,52 @@ Lease& Lease::operator=(Lease&& other) noexcept {
 
 Lease::~Lease() { give_back(false); }
 
-void Lease::attach(std::unique_ptr<Connection> fresh) {
+void Lease::attach(std::shared_ptr<Connection> fresh) {
   connection = std::move(fresh);
+  connection->users = 1;
+  ++connection->requests;
   if (pool_ != nullptr && !connection->buffer) connection->buffer = pool_->take_buffer();
 }
 
 void Lease::give_back(bool reusable) noexcept {
   if (pool_ == nullptr) return;
-  std::exchange(pool_, nullptr)->release_slot(*key_, std::move(connection), reusable);
+  std::exchange(pool_, nullptr)->leave(*key_, std::move(connection), reusable);
 }
 
 // ---- ConnectionPool ----
 
+namespace {
+/// A request takes a place in the connection's pipeline.
+void join(Connection& c) noexcept {
+  ++c.users;
+  ++c.requests;
+}
+}  // namespace
+
 struct ConnectionPool::Waiter final : coring::detail::SyncWaiter {
   ConnectionPool& pool;
   std::string_view key;
+  bool may_join;
   bool has_slot = false;
-  Waiter(ConnectionPool& p, std::string_view k) : pool(p), key(k) {}
+  std::shared_ptr<Connection> joined;  // instead of a slot: a place in a pipeline
+  Waiter(ConnectionPool& p, std::string_view k, bool join) : pool(p), key(k), may_join(join) {}
   bool await_ready() {
     if (pool.waiters_.empty() && pool.has_room(key)) {
       pool.take_slot(key);
       has_slot = true;
       return true;
     }
-    return false;
+    if (may_join) joined = pool.joinable(key);
+    if (joined) join(*joined);
+    return joined != nullptr;
   }
   bool await_suspend(std::coroutine_handle<> h) noexcept { return park(pool.waiters_, h); }
   void await_resume() {
     if (!unpark()) return;
-    has_slot = granted;
+    has_slot = granted && !joined;
     if (task->must_cancel) {
-      if (granted) pool.release_slot(key, nullptr, false);
+      if (has_slot) pool.release_slot(key, nullptr, false);
+      if (joined) pool.leave(key, std::move(joined), true);  // nothing was sent on it
       task->throw_if_cancelled();
     }
   }
@@ -89,20 +104,26 @@ void ConnectionPool::take_slot(std::string_view key) {
   ++host_entry(key)->second.in_use;
 }
 
-Task<Lease> ConnectionPool::acquire(std::string_view key) {
+Task<Lease> ConnectionPool::acquire(std::string_view key, Reuse reuse) {
   if (closed_) throw ClientError("the session is closed");
-  Waiter waiter{*this, key};
+  Waiter waiter{*this, key, reuse == Reuse::idle_or_join};
   co_await waiter;
   if (closed_) {
     if (waiter.has_slot) release_slot(key, nullptr, false);
+    if (waiter.joined) leave(key, std::move(waiter.joined), true);
     throw ClientError("the session was closed while this request waited for a connection");
   }
   const auto host = host_entry(key);
   Lease lease(this, &host->first);
+  if (waiter.joined) {
+    lease.connection = std::move(waiter.joined);  // its users count already holds this lease
+    lease.reused = true;
+    co_return lease;
+  }
   auto& idle = host->second.idle;
   const auto now = Clock::now();
-  while (!idle.empty()) {
-    std::unique_ptr<Connection> candidate = std::move(idle.back());
+  while (reuse != Reuse::none && !idle.empty()) {
+    std::shared_ptr<Connection> candidate = std::move(idle.back());
     idle.pop_back();
     if (candidate->idle_until > now) {
       lease.attach(std::move(candidate));
@@ -113,7 +134,49 @@ Task<Lease> ConnectionPool::acquire(std::string_view key) {
   co_return lease;
 }
 
-void ConnectionPool::release_slot(std::string_view key, std::unique_ptr<Connection> connection,
+void ConnectionPool::offer(Lease& lease) {
+  Connection& c = *lease.connection;
+  if (c.joinable || c.spent || c.pipeline.broken() || closed_) return;
+  c.joinable = true;
+  hosts_.find(lease.key())->second.busy.push_back(lease.connection);
+  wake_waiters();
+}
+
+std::shared_ptr<Connection> ConnectionPool::joinable(std::string_view key) const {
+  if (closed_) return nullptr;
+  auto it = hosts_.find(key);
+  if (it == hosts_.end()) return nullptr;
+  const std::shared_ptr<Connection>* best = nullptr;
+  const std::uint64_t max_requests = it->second.max_requests;
+  for (const auto& c : it->second.busy) {
+    if (c->spent || c->pipeline.broken() || c->users >= options_.pipelining) continue;
+    if (c->requests >= std::min(max_requests, c->max_requests)) continue;
+    if (best == nullptr || c->users < (*best)->users) best = &c;
+  }
+  return best != nullptr ? *best : nullptr;
+}
+
+void ConnectionPool::learn_max_requests(std::string_view key, std::uint64_t requests) {
+  if (auto it = hosts_.find(key); it != hosts_.end()) it->second.max_requests = requests;
+}
+
+void ConnectionPool::leave(std::string_view key, std::shared_ptr<Connection> connection, bool reusable) noexcept {
+  if (connection) {
+    if (!reusable) connection->spent = true;
+    if (--connection->users > 0) {
+      if (connection->joinable) wake_waiters();  // room in its pipeline
+      return;
+    }
+    if (connection->joinable) {
+      connection->joinable = false;
+      std::erase(hosts_.find(key)->second.busy, connection);
+    }
+    reusable = !connection->spent;
+  }
+  release_slot(key, std::move(connection), reusable);
+}
+
+void ConnectionPool::release_slot(std::string_view key, std::shared_ptr<Connection> connection,
                                   bool reusable) noexcept {
   Host& host = hosts_.find(key)->second;  // made when the slot was taken
   --in_use_;
@@ -128,7 +191,8 @@ void ConnectionPool::release_slot(std::string_view key, std::unique_ptr<Connecti
       connection->buffer.reset();
     }
   }
-  if (connection && reusable && !closed_ && !options_.force_close && connection->idle_until > Clock::now()) {
+  if (connection && reusable && !closed_ && !options_.force_close && !connection->has_unread() &&
+      connection->idle_until > Clock::now()) {
     const auto until = connection->idle_until;
     host.idle.push_back(std::move(connection));
     arm_by(until);
@@ -151,6 +215,13 @@ void ConnectionPool::wake_waiters() noexcept {
       coring::detail::IntrusiveList<coring::detail::SyncWaiter>::remove(waiter);
       if (!closed_) take_slot(waiter->key);
       waiter->wake(!closed_);
+    } else if (waiter->may_join) {
+      if (auto c = joinable(waiter->key)) {
+        coring::detail::IntrusiveList<coring::detail::SyncWaiter>::remove(waiter);
+        join(*c);
+        waiter->joined = std::move(c);
+        waiter->wake(true);
+      }
     }
   });
 }
@@ -188,13 +259,17 @@ void ConnectionPool::arm_by(Clock::time_point when) noexcept {
 void ConnectionPool::on_timer() noexcept {
   const auto now = Clock::now();
   for (auto& [key, host] : hosts_)
-    std::erase_if(host.idle, [now](const std::unique_ptr<Connection>& c) { return c->idle_until <= now; });
+    std::erase_if(host.idle, [now](const std::shared_ptr<Connection>& c) { return c->idle_until <= now; });
   arm_expiry();
 }
 
 void ConnectionPool::close_all() noexcept {
   closed_ = true;
-  for (auto& [key, host] : hosts_) host.idle.clear();
+  for (auto& [key, host] : hosts_) {
+    host.idle.clear();
+    for (auto& c : host.busy) c->joinable = false;
+    host.busy.clear();
+  }
   spare_buffers_.clear();
   if (armed() && loop_ != nullptr) loop_->remove_timer(this);
   wake_waiters();

@@ -3,6 +3,8 @@
 // per host), a FIFO of waiting requests, idle expiry.
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
+#include <limits>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -14,11 +16,13 @@
 #include "coring/http/client.hpp"
 #include "coring/net.hpp"
 #include "parser.hpp"
+#include "pipeline.hpp"
 #include "tls.hpp"
 
 namespace coring::http::detail {
 
 /// One HTTP/1.1 connection: its socket, its parser and its read buffer.
+/// Shared by the leases of the requests pipelined on it.
 struct Connection {
   explicit Connection(std::string k, ParserLimits limits) : key(std::move(k)), parser(limits) {}
   ~Connection() { socket.abort(); }  // a pooled connection closes at once, without a report
@@ -29,11 +33,24 @@ struct Connection {
   ResponseParser parser;
   std::string out;  // the request being written (its capacity is reused)
   std::chrono::steady_clock::time_point idle_until{};
-  std::uint64_t requests = 0;
+  std::uint64_t requests = 0;  // leases it was given to, pipelined or not
   static constexpr std::size_t buffer_size = 16384;
   /// The read buffer, held only while the connection is leased: an idle
   /// pooled connection gives it back to the pool's spares (see Lease).
   std::unique_ptr<char[]> buffer;
+  /// Bytes read past the end of a response: the start of the next one
+  /// (pipelining), at buffer[unread_begin, unread_end).
+  std::size_t unread_begin = 0;
+  std::size_t unread_end = 0;
+  [[nodiscard]] bool has_unread() const noexcept { return unread_begin < unread_end; }
+  Pipeline pipeline;
+  std::size_t users = 0;  // leases holding it
+  /// Requests the server takes on it (its Keep-Alive: max hint).
+  std::uint64_t max_requests = std::numeric_limits<std::uint64_t>::max();
+  /// Takes pipelined requests: listed in its host's `busy`, open to joiners.
+  bool joinable = false;
+  /// Some lease gave it back as not reusable: closed when the last one leaves.
+  bool spent = false;
 };
 
 class ConnectionPool;
@@ -51,12 +68,13 @@ class Lease {
   ~Lease();
 
   /// Has its read buffer while leased.
-  std::unique_ptr<Connection> connection;
+  std::shared_ptr<Connection> connection;
   bool reused = false;
   /// Sets `connection` (a new one) and gives it a read buffer.
-  void attach(std::unique_ptr<Connection> fresh);
+  void attach(std::shared_ptr<Connection> fresh);
   [[nodiscard]] const std::string& key() const noexcept { return *key_; }
-  /// Gives the connection back for reuse (if `reusable`) and frees the slot.
+  /// Gives the connection back for reuse (if `reusable`) and frees the
+  /// slot, once the last lease sharing the connection has given it back.
   void give_back(bool reusable) noexcept;
 
  private:
@@ -67,12 +85,26 @@ class Lease {
 class ConnectionPool final : coring::detail::TimerNode {
  public:
   explicit ConnectionPool(TCPConnector options);
+  ConnectionPool(const ConnectionPool&) = delete;
+  ConnectionPool& operator=(const ConnectionPool&) = delete;
   ~ConnectionPool();
 
+  /// Which connections a request may take.
+  enum class Reuse {
+    idle,           ///< an idle one, or else a new one
+    idle_or_join,   ///< the same, or, when no slot is free, a place in a busy connection's pipeline
+    none,           ///< a new one (a retry after a pooled connection failed)
+  };
   /// Waits (FIFO) for a free slot under the limits, then returns it, with an
-  /// idle connection to that host if there is one. Cancellable.
-  /// `key` must live until the returned task ends.
-  Task<Lease> acquire(std::string_view key);
+  /// idle connection to that host if `reuse` allows and there is one; or,
+  /// with idle_or_join, a place in a pipeline if that comes first.
+  /// Cancellable. `key` must live until the returned task ends.
+  Task<Lease> acquire(std::string_view key, Reuse reuse = Reuse::idle);
+  /// Opens the leased connection to requests pipelined behind this one.
+  void offer(Lease& lease);
+  /// The host closed a connection after `requests` requests: no more than
+  /// that many are pipelined on one of its connections from now on.
+  void learn_max_requests(std::string_view key, std::uint64_t requests);
   void close_all() noexcept;
   /// True if acquire() would have to wait for a slot now.
   [[nodiscard]] bool must_wait(std::string_view key) const { return !waiters_.empty() || !has_room(key); }
@@ -82,8 +114,12 @@ class ConnectionPool final : coring::detail::TimerNode {
  private:
   friend class Lease;
   struct Host {
-    std::vector<std::unique_ptr<Connection>> idle;  // most recently used last
+    std::vector<std::shared_ptr<Connection>> idle;  // most recently used last
+    /// Leased connections that take pipelined requests (pipelining > 1).
+    std::vector<std::shared_ptr<Connection>> busy;
     std::size_t in_use = 0;
+    /// Requests the host takes on a connection before it closes it, as last seen.
+    std::uint64_t max_requests = std::numeric_limits<std::uint64_t>::max();
   };
   struct Waiter;
   /// Looked up by string_view: a request's key need not be a std::string.
@@ -96,7 +132,11 @@ class ConnectionPool final : coring::detail::TimerNode {
   Hosts::iterator host_entry(std::string_view key);
   bool has_room(std::string_view key) const;
   void take_slot(std::string_view key);
-  void release_slot(std::string_view key, std::unique_ptr<Connection> connection, bool reusable) noexcept;
+  void release_slot(std::string_view key, std::shared_ptr<Connection> connection, bool reusable) noexcept;
+  /// A lease of `connection` is given back: frees the slot if it was the last.
+  void leave(std::string_view key, std::shared_ptr<Connection> connection, bool reusable) noexcept;
+  /// The least loaded busy connection to `key` with room in its pipeline.
+  std::shared_ptr<Connection> joinable(std::string_view key) const;
   void wake_waiters() noexcept;
   /// A read buffer from the spares, or a new one.
   std::unique_ptr<char[]> take_buffer();

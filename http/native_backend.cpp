@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <charconv>
 #include <cstdio>
 #include <cstring>
 
@@ -97,13 +98,28 @@ Task<> send_streamed(Connection& c, const PreparedRequest& r, bool reused) {
   }
 }
 
-/// The server's `Keep-Alive: timeout=N`, if it sent one.
-std::optional<long> keepalive_hint(const Headers& headers) {
-  auto hint = headers.get("Keep-Alive");
-  if (!hint) return std::nullopt;
-  const auto pos = hint->find("timeout=");
-  if (pos == std::string_view::npos) return std::nullopt;
-  return std::strtol(std::string(hint->substr(pos + 8)).c_str(), nullptr, 10);
+/// The server's `Keep-Alive: timeout=N, max=M`, what it sent of it.
+struct KeepAliveHint {
+  std::optional<long> timeout;  // seconds an idle connection is kept
+  std::optional<long> max;      // requests the connection takes after this one
+};
+
+KeepAliveHint keepalive_hint(const Headers& headers) {
+  KeepAliveHint hint;
+  const auto text = headers.get("Keep-Alive");
+  if (!text) return hint;
+  const auto parameter = [&](std::string_view name) -> std::optional<long> {
+    const auto pos = text->find(name);
+    if (pos == std::string_view::npos) return std::nullopt;
+    long value = 0;
+    const char* begin = text->data() + pos + name.size();
+    const auto [end, error] = std::from_chars(begin, text->data() + text->size(), value);
+    if (error != std::errc() || value < 0) return std::nullopt;
+    return value;
+  };
+  hint.timeout = parameter("timeout=");
+  hint.max = parameter("max=");
+  return hint;
 }
 
 /// The pool's key for a URL, its origin, built in place: a request to a
@@ -135,9 +151,16 @@ Clock::time_point idle_deadline(std::optional<long> server_seconds, Seconds keep
 /// The body of a response read from a pooled connection.
 class NativeBody final : public BodySource {
  public:
-  NativeBody(Lease lease, const PreparedRequest& request, bool force_close)
-      : lease_(std::move(lease)), url_(request.url), timeout_(request.timeout), started_(request.started),
-        force_close_(force_close) {}
+  NativeBody(Lease lease, Pipeline::Ticket ticket, const PreparedRequest& request, bool force_close)
+      : lease_(std::move(lease)), ticket_(ticket), url_(request.url), timeout_(request.timeout),
+        started_(request.started), force_close_(force_close) {}
+  NativeBody(const NativeBody&) = delete;
+  NativeBody& operator=(const NativeBody&) = delete;
+  ~NativeBody() override {
+    // Its response not read to the end: the requests behind it cannot be
+    // answered on this connection (the lease then closes it).
+    if (lease_.connection) lease_.connection->pipeline.break_after(ticket_);
+  }
 
   Task<bool> read_more(std::string& out) override {
     Connection& c = *lease_.connection;
@@ -157,9 +180,16 @@ class NativeBody final : public BodySource {
     }
   }
 
-  /// Reads once from the socket into the parser, under sock_read and total.
+  /// Feeds the parser what an earlier response left unread (pipelining), or
+  /// else reads once from the socket, under sock_read and total.
   Task<> receive(Connection& c) {
     if (!payload_error_.empty()) throw ClientPayloadError(payload_error_);
+    if (c.has_unread()) {
+      const std::size_t begin = std::exchange(c.unread_begin, 0);
+      const std::size_t end = std::exchange(c.unread_end, 0);
+      parse(c, begin, end);
+      co_return;
+    }
     const Deadline d = earliest({Deadline::after(started_, timeout_.total, TimeoutKind::total),
                                  Deadline::after(Clock::now(), timeout_.sock_read, TimeoutKind::sock_read)});
     std::size_t n = 0;
@@ -185,38 +215,60 @@ class NativeBody final : public BodySource {
                                       url_.to_string() + ": " + std::strerror(e.code().value()));
       }
     }
-    ResponseParser& p = c.parser;
     if (n == 0) {
+      ResponseParser& p = c.parser;
       p.finish();
       // A head cut short by a close is a server gone away, not a malformed one.
       if (p.failed() && !p.error_in_body())
         throw ServerDisconnectedError(url_.origin() + ": " + p.error() + " to " + url_.to_string());
+      check(p);
     } else {
-      const std::size_t used = p.feed(std::string_view(c.buffer.get(), n));
-      if (p.message_complete() && used < n) leftover_ = true;
-    }
-    if (p.failed()) {
-      // A bad body is the reader's error, raised once the good bytes before
-      // it are taken, even if it arrived with the head.
-      if (p.error_in_body()) {
-        payload_error_ = "response body of " + url_.to_string() + ": " + p.error();
-        co_return;
-      }
-      if (!p.started()) throw ServerDisconnectedError(url_.origin() + ": " + p.error() + " to " + url_.to_string());
-      throw InvalidResponseError("malformed response from " + url_.to_string() + ": " + p.error());
+      parse(c, 0, n);
     }
   }
 
   Lease& lease() noexcept { return lease_; }
 
  private:
+  /// Parses buffer[begin, end); what lies past the end of the response is
+  /// kept for the next one.
+  void parse(Connection& c, std::size_t begin, std::size_t end) {
+    ResponseParser& p = c.parser;
+    const std::size_t used = p.feed(std::string_view(c.buffer.get() + begin, end - begin));
+    if (p.message_complete() && begin + used < end) {
+      c.unread_begin = begin + used;
+      c.unread_end = end;
+    }
+    check(p);
+  }
+
+  void check(ResponseParser& p) {
+    if (p.failed()) {
+      // A bad body is the reader's error, raised once the good bytes before
+      // it are taken, even if it arrived with the head.
+      if (p.error_in_body()) {
+        payload_error_ = "response body of " + url_.to_string() + ": " + p.error();
+        return;
+      }
+      if (!p.started()) throw ServerDisconnectedError(url_.origin() + ": " + p.error() + " to " + url_.to_string());
+      throw InvalidResponseError("malformed response from " + url_.to_string() + ": " + p.error());
+    }
+  }
+
   void finish() {
     if (lease_.connection == nullptr) return;
     Connection& c = *lease_.connection;
-    // Bytes past the end of the response would answer the next request
-    // with a stale response: such a connection is not reused.
-    const bool reusable = !force_close_ && c.parser.keep_alive() && !leftover_;
-    if (reusable) c.idle_until = idle_deadline(server_keepalive_, keepalive_);
+    // Bytes past the end of the response are the next pipelined response,
+    // or, if no request follows, a response nobody asked for, which would
+    // answer the next request: such a connection is not reused.
+    const bool unsolicited = c.has_unread() && !c.pipeline.has_followers(ticket_);
+    const bool reusable = !force_close_ && c.parser.keep_alive() && !unsolicited;
+    if (reusable) {
+      c.idle_until = idle_deadline(server_keepalive_, keepalive_);
+    } else {
+      c.pipeline.break_after(ticket_);
+    }
+    c.pipeline.done(ticket_, Pipeline::Phase::read);
     lease_.give_back(reusable);
   }
 
@@ -226,11 +278,11 @@ class NativeBody final : public BodySource {
 
  private:
   Lease lease_;
+  Pipeline::Ticket ticket_;
   URL url_;
   ClientTimeout timeout_;
   Clock::time_point started_;
   bool force_close_;
-  bool leftover_ = false;
   std::string payload_error_;
 };
 
@@ -261,7 +313,7 @@ Task<> NativeBackend::secure(Connection& c, const URL& url) {
   }
 }
 
-Task<Lease> NativeBackend::open_connection(const PreparedRequest& r, Timings& timings) {
+Task<Lease> NativeBackend::open_connection(const PreparedRequest& r, Timings& timings, ConnectionPool::Reuse reuse) {
   const auto wait_started = Clock::now();
   const Deadline total = Deadline::after(r.started, r.timeout.total, TimeoutKind::total);
   const Deadline connect = Deadline::after(wait_started, r.timeout.connect, TimeoutKind::connect);
@@ -273,7 +325,7 @@ Task<Lease> NativeBackend::open_connection(const PreparedRequest& r, Timings& ti
   {
     PhaseDeadline phase(earliest({total, connect, Deadline::after(wait_started, r.timeout.pool, TimeoutKind::pool)}));
     try {
-      lease = co_await pool_.acquire(key);
+      lease = co_await pool_.acquire(key, reuse);
     } catch (const CancelledError&) {
       if (phase.expired()) phase.raise(r.url);
       throw;
@@ -316,7 +368,7 @@ Task<Lease> NativeBackend::open_connection(const PreparedRequest& r, Timings& ti
         earliest({total, connect, Deadline::after(connect_started, r.timeout.sock_connect, TimeoutKind::sock_connect)}));
     try {
       Socket socket = co_await Socket::connect(address);
-      lease.attach(std::make_unique<Connection>(lease.key(), ParserLimits{.max_body_size = r.max_body_size}));
+      lease.attach(std::make_shared<Connection>(lease.key(), ParserLimits{.max_body_size = r.max_body_size}));
       lease.connection->socket = std::move(socket);
       timings.connect = since(connect_started);
       if (r.url.is_https()) {
@@ -347,33 +399,44 @@ Task<Lease> NativeBackend::open_connection(const PreparedRequest& r, Timings& ti
 Task<ClientResponse> NativeBackend::send(const PreparedRequest& r) {
   // A streamed body has been consumed by the first attempt.
   const bool replayable = is_idempotent(r.method) && !r.body_stream;
+  const bool pipelinable = replayable && options_.pipelining > 1;
   for (int attempt = 0;; ++attempt) {
     Timings timings;
-    Lease lease = co_await open_connection(r, timings);
+    // A retry takes a new connection, where it cannot meet a stale one.
+    using Reuse = ConnectionPool::Reuse;
+    const Reuse reuse = attempt > 0 ? Reuse::none : pipelinable ? Reuse::idle_or_join : Reuse::idle;
+    Lease lease = co_await open_connection(r, timings, reuse);
     timings.reused_connection = lease.reused;
     Connection& c = *lease.connection;
-    c.parser.start(r.method == "HEAD");
-    ++c.requests;
-    auto body = std::make_unique<NativeBody>(std::move(lease), r, options_.force_close);
+    const Pipeline::Ticket ticket = c.pipeline.take_ticket();
+    if (pipelinable) pool_.offer(lease);
+    auto body = std::make_unique<NativeBody>(std::move(lease), ticket, r, options_.force_close);
     body->keepalive_ = options_.keepalive_timeout;
     const bool reused = timings.reused_connection;
     try {
-      write_request(c, r, options_.force_close);
       const Deadline total = Deadline::after(r.started, r.timeout.total, TimeoutKind::total);
       {
-        // `total` covers the wait for a streamed body's producer too.
+        // `total` covers the wait for a streamed body's producer, and for
+        // the requests ahead in a pipeline.
         PhaseDeadline phase(total);
         try {
+          const bool may_write = co_await c.pipeline.turn(ticket, Pipeline::Phase::write);
+          if (!may_write) throw StaleConnection{"a request ahead of it on the connection failed"};
+          write_request(c, r, options_.force_close);
           if (r.body_stream) {
             co_await send_streamed(c, r, reused);
           } else {
             co_await send_out(c, r, reused);
           }
+          c.pipeline.done(ticket, Pipeline::Phase::write);
+          const bool may_read = co_await c.pipeline.turn(ticket, Pipeline::Phase::read);
+          if (!may_read) throw StaleConnection{"a request ahead of it on the connection failed"};
         } catch (const CancelledError&) {
           if (phase.expired()) phase.raise(r.url);
           throw;
         }
       }
+      c.parser.start(r.method == "HEAD");
       const auto sent = Clock::now();
       while (!c.parser.head_complete()) {
         try {
@@ -385,13 +448,21 @@ Task<ClientResponse> NativeBackend::send(const PreparedRequest& r) {
       }
       timings.first_byte = since(sent);
     } catch (const StaleConnection& stale) {
-      if (attempt == 0 && replayable) continue;  // once, on a fresh connection
+      if (attempt == 0 && replayable) continue;  // once, on a new connection
       throw ServerDisconnectedError("server at " + r.url.origin() + " closed the pooled connection before answering " +
                                     r.url.to_string() + ": " + stale.why +
                                     (r.body_stream ? " (a streamed body is not sent twice)" : ""));
     }
     auto& head = c.parser.head();
-    body->server_keepalive_ = keepalive_hint(head.headers);
+    const KeepAliveHint hint = keepalive_hint(head.headers);
+    body->server_keepalive_ = hint.timeout;
+    if (hint.max) c.max_requests = std::min(c.max_requests, ticket + 1 + static_cast<std::uint64_t>(*hint.max));
+    // A server that ends a connection after N requests (nginx's
+    // keepalive_requests) would reset it under requests pipelined past the
+    // Nth, losing the end of the response in flight: the pool stops
+    // pipelining at N on that host. Error responses close early: not counted.
+    if (!c.parser.keep_alive() && head.status < 400 && !options_.force_close && !r.headers.contains("Connection"))
+      pool_.learn_max_requests(body->lease().key(), ticket + 1);
     ClientResponse response(head.status, std::move(head.reason), std::move(head.headers), r.url, std::move(body),
                             r.method);
     response.timings = timings;

@@ -18,7 +18,7 @@ class NativeBackend final : public Backend {
   [[nodiscard]] ConnectionPool& pool() noexcept { return pool_; }
 
  private:
-  Task<Lease> open_connection(const PreparedRequest& request, Timings& timings);
+  Task<Lease> open_connection(const PreparedRequest& request, Timings& timings, ConnectionPool::Reuse reuse);
   /// The TLS handshake of a new https connection.
   Task<> secure(Connection& connection, const URL& url);
   TCPConnector options_;

@@ -221,3 +221,20 @@ TEST_CASE("50 concurrent GETs through a connector limited to 10 all get the righ
     });
   });
 }
+
+TEST_CASE("pipelined GETs to nginx, 4 deep on 2 connections, across its keepalive_requests closes") {
+  with_nginx([](Nginx& nginx) -> Task<> {
+    const std::vector<std::string> urls = {nginx.url("/small"), nginx.url("/big"), nginx.url("/chunked")};
+    const std::vector<std::string> expected = {nginx.file("small.txt"), nginx.file("big.bin"), expected_chunked(nginx)};
+    SessionOptions options{.connector = {.limit = 2, .pipelining = 4}};
+    options.timeout.total = Seconds(20);
+    co_await with_session(std::move(options), [&](ClientSession& s) -> Task<> {
+      std::vector<Task<std::string>> tasks;
+      for (std::size_t i = 0; i < 60; ++i) tasks.push_back(fetch_body(s, urls[i % 3]));
+      auto bodies = co_await gather(std::move(tasks));
+      int right = 0;
+      for (std::size_t i = 0; i < bodies.size(); ++i) right += bodies[i] == expected[i % 3] ? 1 : 0;
+      CHECK(right == 60);
+    });
+  });
+}

@@ -33,6 +33,22 @@ struct TCPConnector {
   Seconds keepalive_timeout = Seconds(15);
   /// Never reuse a connection: one per request.
   bool force_close = false;
+  /// HTTP/1.1 pipelining (undici's `pipelining`): up to this many requests
+  /// in flight on one connection, their responses read in order. 1 (the
+  /// default) sends a request only on a connection with none in flight. It
+  /// applies when every connection the limits allow is busy: an idle
+  /// connection, then a new one, are still preferred. Only idempotent
+  /// requests without a streamed body join a pipeline; when a request
+  /// fails, times out or is cancelled, or its response closes the
+  /// connection, the requests queued behind it are sent again, each on a
+  /// new connection. A server that closes a connection after N requests
+  /// (nginx's keepalive_requests) may reset it under a request pipelined
+  /// past the Nth, and the end of the response then in flight is lost (a
+  /// ClientPayloadError): the pool learns N from the first such close (and
+  /// from `Keep-Alive: max=`) and pipelines no further on that host's
+  /// connections. Enable it for servers known to handle pipelining (nginx
+  /// does, and lingers before closing once it has seen it).
+  std::size_t pipelining = 1;
   /// Connect every request to this Unix-domain socket instead of TCP, as
   /// aiohttp's UnixConnector does (the URL's host still goes in Host:).
   std::optional<std::string> unix_socket_path;
