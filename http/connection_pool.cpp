@@ -57,7 +57,8 @@ struct ConnectionPool::Waiter final : coring::detail::SyncWaiter {
   std::shared_ptr<Connection> joined;  // instead of a slot: a place in a pipeline
   Waiter(ConnectionPool& p, std::string_view k, bool join) : pool(p), key(k), may_join(join) {}
   bool await_ready() {
-    if (pool.waiters_.empty() && pool.has_room(key)) {
+    if (!pool.waiters_.empty()) return false;  // FIFO
+    if (pool.has_room(key)) {
       pool.take_slot(key);
       has_slot = true;
       return true;
@@ -209,20 +210,25 @@ std::unique_ptr<char[]> ConnectionPool::take_buffer() {
 }
 
 void ConnectionPool::wake_waiters() noexcept {
-  waiters_.for_each([this](coring::detail::SyncWaiter* w) {
+  // In FIFO order, and no further than the first waiter that must go on
+  // waiting: nobody overtakes it, so a request that needs a slot of its
+  // own (one that cannot be pipelined) gets one once the connections in
+  // use drain, and a wake costs what it wakes, not the whole queue.
+  waiters_.for_each_while([this](coring::detail::SyncWaiter* w) {
     auto* waiter = static_cast<Waiter*>(w);
     if (closed_ || has_room(waiter->key)) {
       coring::detail::IntrusiveList<coring::detail::SyncWaiter>::remove(waiter);
       if (!closed_) take_slot(waiter->key);
       waiter->wake(!closed_);
-    } else if (waiter->may_join) {
-      if (auto c = joinable(waiter->key)) {
-        coring::detail::IntrusiveList<coring::detail::SyncWaiter>::remove(waiter);
-        join(*c);
-        waiter->joined = std::move(c);
-        waiter->wake(true);
-      }
+      return true;
     }
+    std::shared_ptr<Connection> c = waiter->may_join ? joinable(waiter->key) : nullptr;
+    if (!c) return false;
+    coring::detail::IntrusiveList<coring::detail::SyncWaiter>::remove(waiter);
+    join(*c);
+    waiter->joined = std::move(c);
+    waiter->wake(true);
+    return true;
   });
 }
 

@@ -113,6 +113,7 @@ KeepAliveHint keepalive_hint(const Headers& headers) {
     if (pos == std::string_view::npos) return std::nullopt;
     long value = 0;
     const char* begin = text->data() + pos + name.size();
+    while (begin < text->data() + text->size() && *begin == ' ') ++begin;
     const auto [end, error] = std::from_chars(begin, text->data() + text->size(), value);
     if (error != std::errc() || value < 0) return std::nullopt;
     return value;
@@ -157,9 +158,15 @@ class NativeBody final : public BodySource {
   NativeBody(const NativeBody&) = delete;
   NativeBody& operator=(const NativeBody&) = delete;
   ~NativeBody() override {
-    // Its response not read to the end: the requests behind it cannot be
+    if (lease_.connection == nullptr) return;
+    // Dropped with its whole body in: the connection is at a response's end.
+    if (reading_ && lease_.connection->parser.message_complete() && payload_error_.empty()) {
+      finish();
+      return;
+    }
+    // Its response not in to the end: the requests behind it cannot be
     // answered on this connection (the lease then closes it).
-    if (lease_.connection) lease_.connection->pipeline.break_after(ticket_);
+    lease_.connection->pipeline.break_after(ticket_);
   }
 
   Task<bool> read_more(std::string& out) override {
@@ -229,6 +236,12 @@ class NativeBody final : public BodySource {
 
   Lease& lease() noexcept { return lease_; }
 
+  /// Its turn to read has come: the connection's parser is its own from now on.
+  void start_reading(bool head_request) {
+    lease_.connection->parser.start(head_request);
+    reading_ = true;
+  }
+
  private:
   /// Parses buffer[begin, end); what lies past the end of the response is
   /// kept for the next one.
@@ -261,7 +274,7 @@ class NativeBody final : public BodySource {
     // Bytes past the end of the response are the next pipelined response,
     // or, if no request follows, a response nobody asked for, which would
     // answer the next request: such a connection is not reused.
-    const bool unsolicited = c.has_unread() && !c.pipeline.has_followers(ticket_);
+    const bool unsolicited = c.has_unread() && !c.pipeline.followed(ticket_);
     const bool reusable = !force_close_ && c.parser.keep_alive() && !unsolicited;
     if (reusable) {
       c.idle_until = idle_deadline(server_keepalive_, keepalive_);
@@ -283,6 +296,7 @@ class NativeBody final : public BodySource {
   ClientTimeout timeout_;
   Clock::time_point started_;
   bool force_close_;
+  bool reading_ = false;
   std::string payload_error_;
 };
 
@@ -399,7 +413,8 @@ Task<Lease> NativeBackend::open_connection(const PreparedRequest& r, Timings& ti
 Task<ClientResponse> NativeBackend::send(const PreparedRequest& r) {
   // A streamed body has been consumed by the first attempt.
   const bool replayable = is_idempotent(r.method) && !r.body_stream;
-  const bool pipelinable = replayable && options_.pipelining > 1;
+  // TLS streams take one operation at a time: https is not pipelined.
+  const bool pipelinable = replayable && options_.pipelining > 1 && !r.url.is_https();
   for (int attempt = 0;; ++attempt) {
     Timings timings;
     // A retry takes a new connection, where it cannot meet a stale one.
@@ -436,7 +451,7 @@ Task<ClientResponse> NativeBackend::send(const PreparedRequest& r) {
           throw;
         }
       }
-      c.parser.start(r.method == "HEAD");
+      body->start_reading(r.method == "HEAD");
       const auto sent = Clock::now();
       while (!c.parser.head_complete()) {
         try {

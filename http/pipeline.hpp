@@ -22,8 +22,9 @@ class Pipeline {
   using Ticket = std::uint64_t;
 
   Ticket take_ticket() noexcept { return next_ticket_++; }
-  /// True if requests were queued behind `ticket`.
-  [[nodiscard]] bool has_followers(Ticket ticket) const noexcept { return next_ticket_ > ticket + 1; }
+  /// True if a request behind `ticket` has been written: bytes past its
+  /// response may be the next response, not one nobody asked for.
+  [[nodiscard]] bool followed(Ticket ticket) const noexcept { return write_turn_ > ticket + 1; }
   /// Requests after `ticket` cannot be answered on this connection.
   void break_after(Ticket ticket) noexcept;
   [[nodiscard]] bool broken() const noexcept { return broken_after_ != no_break; }

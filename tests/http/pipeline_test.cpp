@@ -282,3 +282,56 @@ TEST_CASE("a host that closes after N requests gets no more than N pipelined on 
   for (std::size_t i = 1; i < heads.size(); ++i) over += heads[i] > 2 ? 1 : 0;
   CHECK(over == 0);
 }
+
+TEST_CASE("a request that cannot be pipelined is not starved by a stream of pipelined ones") {
+  with_server([&](Server& server) -> Task<> {
+    co_await with_session(pipelined(4, 1), [&](ClientSession& s) -> Task<> {
+      // 40 GETs keep the one connection's pipeline full; the POST, queued
+      // behind the first of them, needs the connection to itself.
+      const std::string url = server.base_url() + "/echo";
+      int finished = 0;
+      int post_finished_as = -1;
+      auto post = [&]() -> Task<std::string> {
+        auto r = co_await s.post(url);
+        std::string body = co_await r.read();
+        post_finished_as = finished++;
+        co_return body;
+      };
+      auto get = [&]() -> Task<std::string> {
+        std::string body = co_await fetch(s, url);
+        ++finished;
+        co_return body;
+      };
+      std::vector<Task<std::string>> all;
+      for (int i = 0; i < 40; ++i) {
+        if (i == 5) all.push_back(post());
+        all.push_back(get());
+      }
+      const auto bodies = co_await gather(std::move(all));
+      CHECK(bodies[5].starts_with("POST /echo"));
+      // Its turn comes once the pipeline ahead of it drains: not after
+      // all the GETs that were queued behind it.
+      CHECK(post_finished_as >= 0);
+      CHECK(post_finished_as < 10);
+      CHECK(server.connections_accepted() == 1);
+    });
+  });
+}
+
+TEST_CASE("a response dropped once its whole body is in leaves the connection and its pipeline going") {
+  with_server([&](Server& server) -> Task<> {
+    co_await with_session(pipelined(4, 1), [&](ClientSession& s) -> Task<> {
+      auto drop = [&]() -> Task<std::string> {
+        auto r = co_await s.head(server.base_url() + "/small");
+        co_return std::to_string(r.status());  // no body to read: dropped as is
+      };
+      std::vector<Task<std::string>> all;
+      all.push_back(drop());
+      for (int i = 0; i < 3; ++i) all.push_back(fetch(s, server.base_url() + "/echo/" + std::to_string(i)));
+      const auto bodies = co_await gather(std::move(all));
+      CHECK(bodies[0] == "200");
+      for (int i = 0; i < 3; ++i) CHECK(bodies[i + 1].starts_with("GET /echo/" + std::to_string(i) + "\n"));
+      CHECK(server.connections_accepted() == 1);
+    });
+  });
+}

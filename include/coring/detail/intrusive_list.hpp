@@ -56,6 +56,17 @@ class IntrusiveList {
     }
   }
 
+  /// Calls f on each item, from the front, until f returns false; f may
+  /// unlink the item it is given.
+  template <class F>
+  void for_each_while(F&& f) {
+    for (ListHook* node = head_.next; node != &head_;) {
+      ListHook* next = node->next;
+      if (!f(static_cast<T*>(node))) return;
+      node = next;
+    }
+  }
+
  private:
   ListHook head_;
 };

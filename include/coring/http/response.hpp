@@ -58,9 +58,10 @@ class ContentStream {
 
 /// A response, returned once its head has arrived. Read the body with read()
 /// or text() (whole) or through `content` (in pieces). The connection goes
-/// back to the pool only when the body has been read to its end and the
-/// server allows keep-alive; a response dropped before that closes its
-/// connection (on every path: exception, cancellation, early return).
+/// back to the pool only when the whole body has arrived (read to its end,
+/// or dropped once in, as a HEAD's or a 204's) and the server allows
+/// keep-alive; a response dropped before that closes its connection (on
+/// every path: exception, cancellation, early return).
 class ClientResponse {
  public:
   ClientResponse(int status, std::string reason, Headers headers, URL url, std::unique_ptr<BodySource> body,
