@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <cstring>
 
+#include "coring/detail/frame_pool.hpp"
 #include "coring/errors.hpp"
 #include "deadline.hpp"
 
@@ -157,6 +158,10 @@ class NativeBody final : public BodySource {
         started_(request.started), force_close_(force_close) {}
   NativeBody(const NativeBody&) = delete;
   NativeBody& operator=(const NativeBody&) = delete;
+  // One per request, freed on the loop's thread: from the thread's cache
+  // of small blocks, as coroutine frames are, not from the heap.
+  static void* operator new(std::size_t size) { return coring::detail::allocate_frame(size); }
+  static void operator delete(void* body, std::size_t size) noexcept { coring::detail::free_frame(body, size); }
   ~NativeBody() override {
     if (lease_.connection == nullptr) return;
     // Dropped with its whole body in: the connection is at a response's end.

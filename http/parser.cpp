@@ -1,4 +1,5 @@
 #include "parser.hpp"
+#include "header_cache.hpp"
 
 #include <llhttp.h>
 
@@ -17,10 +18,7 @@ struct ResponseParser::Callbacks {
   static int on_message_begin(llhttp_t* p) {
     auto& s = self(p);
     s.started_ = true;
-    s.head_ = ResponseHead{};
-    // One allocation for a typical head instead of one per doubling (the
-    // headers move out with each response, so there is no capacity to keep).
-    s.head_.headers.reserve(16);
+    s.reset_head();
     s.line_size_ = 0;
     s.in_value_ = false;
     s.field_.clear();
@@ -133,7 +131,17 @@ void ResponseParser::start(bool head_request) {
   body_.clear();
   body_total_ = 0;
   error_.clear();
-  head_ = ResponseHead{};
+  reset_head();
+}
+
+void ResponseParser::reset_head() {
+  head_.status = 0;
+  head_.reason.clear();
+  head_.version_major = head_.version_minor = 1;
+  head_.headers.clear();
+  // The list moves out with each response a client returns: then a
+  // recycled one, not a new one grown field by field.
+  if (head_.headers.capacity() == 0) head_.headers = take_headers();
 }
 
 void ResponseParser::fail(std::string why, bool in_body) {

@@ -65,6 +65,8 @@ class ResponseParser {
   struct Callbacks;
   struct State;
   void fail(std::string why, bool in_body);
+  /// An empty head, keeping the header list's room.
+  void reset_head();
 
   std::unique_ptr<State> state_;
   ParserLimits limits_;

@@ -1,6 +1,7 @@
 #include "coring/http/response.hpp"
 
 #include "coring/http/errors.hpp"
+#include "header_cache.hpp"
 
 namespace coring::http {
 
@@ -49,7 +50,7 @@ ClientResponse& ClientResponse::operator=(ClientResponse&& other) noexcept {
 }
 
 // Dropping the body source unread closes its connection (see BodySource).
-ClientResponse::~ClientResponse() = default;
+ClientResponse::~ClientResponse() { detail::recycle_headers(std::move(headers_)); }
 
 void ClientResponse::release() noexcept {
   body_.reset();

@@ -1,5 +1,6 @@
 #include "coring/async_with.hpp"
 #include "coring/http/client.hpp"
+#include "header_cache.hpp"
 #include "inflate.hpp"
 #include "native_backend.hpp"
 
@@ -91,6 +92,7 @@ Task<ClientResponse> follow(ClientSession::Impl& s, PreparedRequest r, const Req
             return detail::decoding_body(std::move(raw), *encoding, response.url(), s.options.max_body_size);
           });
       }
+      detail::recycle_headers(std::move(r.headers));  // for the next request's
       co_return response;
     }
     if (redirects == options.max_redirects)
@@ -145,6 +147,7 @@ Task<ClientResponse> ClientSession::request(std::string method, std::string url_
   r.timeout = options.timeout.value_or(s.options.timeout);
   r.max_body_size = s.options.max_body_size;
   r.traces = s.options.trace_configs.empty() ? nullptr : &s.options.trace_configs;
+  r.headers = detail::take_headers();
   for (const auto& [name, value] : s.options.headers)
     if (!options.headers.contains(name)) r.headers.add(name, value);
   for (const auto& [name, value] : options.headers) r.headers.add(name, value);

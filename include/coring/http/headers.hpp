@@ -35,6 +35,7 @@ class Headers {
   [[nodiscard]] auto end() const noexcept { return fields_.end(); }
   void clear() noexcept { fields_.clear(); }
   void reserve(std::size_t n) { fields_.reserve(n); }
+  [[nodiscard]] std::size_t capacity() const noexcept { return fields_.capacity(); }
 
   /// Appends without checks: for fields the parser has already validated.
   void add_unchecked(std::string name, std::string value) { fields_.emplace_back(std::move(name), std::move(value)); }
