@@ -418,8 +418,7 @@ Task<Lease> NativeBackend::open_connection(const PreparedRequest& r, Timings& ti
 Task<ClientResponse> NativeBackend::send(const PreparedRequest& r) {
   // A streamed body has been consumed by the first attempt.
   const bool replayable = is_idempotent(r.method) && !r.body_stream;
-  // TLS streams take one operation at a time: https is not pipelined.
-  const bool pipelinable = replayable && options_.pipelining > 1 && !r.url.is_https();
+  const bool pipelinable = replayable && options_.pipelining > 1;
   for (int attempt = 0;; ++attempt) {
     Timings timings;
     // A retry takes a new connection, where it cannot meet a stale one.

@@ -9,6 +9,7 @@
 #include <unordered_map>
 
 #include "coring/http/errors.hpp"
+#include "coring/sync.hpp"
 
 namespace coring::http::detail {
 
@@ -68,6 +69,11 @@ struct TlsStream::State {
   bool eof = false;
   static constexpr std::size_t buffer_size = 16384;  // one TLS record
   std::unique_ptr<std::byte[]> buffer = std::make_unique<std::byte[]>(buffer_size);
+  // A pipelined connection reads one response while it writes the next
+  // request: one send and one receive at a time on the socket, each in turn.
+  Semaphore sending{1};
+  Semaphore receiving{1};
+  std::string outgoing;  // the ciphertext being sent, taken out of `out`
 
   State(std::shared_ptr<TlsContext> c, Socket& s) : context(std::move(c)), socket(s) {}
   ~State() {
@@ -230,14 +236,24 @@ bool TlsStream::has_buffered_data() const noexcept { return SSL_pending(state_->
 
 Task<> TlsStream::flush() {
   State& s = *state_;
+  auto permit = co_await s.sending.hold();
+  // Taken out of `out` before sending: OpenSSL may write more records into
+  // it (another operation's) while this send is under way.
   char* data = nullptr;
   const long size = BIO_get_mem_data(s.out, &data);
-  co_await s.socket.send_all(std::as_bytes(std::span(data, static_cast<std::size_t>(size))));
+  if (size <= 0) co_return;  // sent by the flush this one waited for
+  s.outgoing.assign(data, static_cast<std::size_t>(size));
   (void)BIO_reset(s.out);
+  co_await s.socket.send_all(std::as_bytes(std::span(s.outgoing.data(), s.outgoing.size())));
 }
 
 Task<bool> TlsStream::fill() {
   State& s = *state_;
+  const bool another_receiving = s.receiving.locked();
+  auto permit = co_await s.receiving.hold();
+  // What the other receive brought may be all this operation wanted:
+  // OpenSSL is asked again before the socket is.
+  if (another_receiving) co_return !s.eof;
   const std::size_t n = co_await s.socket.recv(std::span(s.buffer.get(), State::buffer_size));
   if (n == 0) co_return false;
   BIO_write(s.in, s.buffer.get(), static_cast<int>(n));

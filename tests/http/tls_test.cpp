@@ -279,3 +279,30 @@ TEST_CASE("nginx with ssl: bodies byte for byte, keep-alive reconnects, resumpti
         });
       });
 }
+
+TEST_CASE("pipelined requests over TLS: a response read while the next request is written") {
+  test_support::with_tls_server(server_tls("valid"), [](Server& server) -> Task<> {
+    SessionOptions options = trusting_test_ca();
+    options.connector.limit = 2;
+    options.connector.pipelining = 4;
+    options.timeout.total = Seconds(20);
+    co_await with_session(std::move(options), [&](ClientSession& s) -> Task<> {
+      auto fetch = [&](int i) -> Task<std::string> {
+        // Requests and answers (/echo repeats the headers) of 7 KB: a
+        // request is still being written while the response ahead is read.
+        RequestOptions o;
+        o.headers.add("X-Pad", std::string(7000, 'x'));
+        auto r = co_await s.get(server.base_url() + "/echo/" + std::to_string(i), std::move(o));
+        co_return co_await r.text();
+      };
+      std::vector<Task<std::string>> all;
+      for (int i = 0; i < 100; ++i) all.push_back(fetch(i));
+      const auto bodies = co_await gather(std::move(all));
+      for (int i = 0; i < 100; ++i) {
+        CHECK(bodies[i].starts_with("GET /echo/" + std::to_string(i) + "\n"));
+        CHECK(bodies[i].find(std::string(7000, 'x')) != std::string::npos);
+      }
+    });
+    CHECK(server.connections_accepted() == 2);
+  });
+}
