@@ -38,14 +38,24 @@ struct ResponseParser::Callbacks {
   static int on_header_field(llhttp_t* p, const char* at, std::size_t length) {
     auto& s = self(p);
     if (s.in_value_ && !store_header(s)) return -1;
-    s.field_.append(at, length);
+    append(s.field_, at, length);
     return check_line(s, length);
   }
   static int on_header_value(llhttp_t* p, const char* at, std::size_t length) {
     auto& s = self(p);
     s.in_value_ = true;
-    s.value_.append(at, length);
+    append(s.value_, at, length);
     return check_line(s, length);
+  }
+  /// Appends; a string about to outgrow its room is swapped for a recycled
+  /// one (the strings move out with the headers, so they keep no room).
+  static void append(std::string& text, const char* at, std::size_t length) {
+    if (text.size() + length > text.capacity()) {
+      std::string roomy = take_string(text.size() + length);
+      roomy.assign(text);
+      text.swap(roomy);
+    }
+    text.append(at, length);
   }
   static int check_line(ResponseParser& s, std::size_t length) {
     s.line_size_ += length;
@@ -138,7 +148,7 @@ void ResponseParser::reset_head() {
   head_.status = 0;
   head_.reason.clear();
   head_.version_major = head_.version_minor = 1;
-  head_.headers.clear();
+  recycle_strings(head_.headers);
   // The list moves out with each response a client returns: then a
   // recycled one, not a new one grown field by field.
   if (head_.headers.capacity() == 0) head_.headers = take_headers();

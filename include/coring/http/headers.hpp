@@ -9,6 +9,11 @@
 
 namespace coring::http {
 
+class Headers;
+namespace detail {
+void recycle_strings(Headers& headers) noexcept;  // http/header_cache.cpp
+}  // namespace detail
+
 class Headers {
  public:
   using Field = std::pair<std::string, std::string>;
@@ -41,6 +46,7 @@ class Headers {
   void add_unchecked(std::string name, std::string value) { fields_.emplace_back(std::move(name), std::move(value)); }
 
  private:
+  friend void detail::recycle_strings(Headers& headers) noexcept;
   std::vector<Field> fields_;
 };
 
