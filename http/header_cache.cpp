@@ -9,33 +9,48 @@ namespace coring::http::detail {
 namespace {
 // Enough for the responses a loop has alive at once in a steady load;
 // more would keep the memory of a burst that is over.
-constexpr std::size_t kept = 64;
-constexpr std::size_t typical_fields = 16;
+constexpr std::size_t lists_kept = 64;
 constexpr std::size_t strings_kept = 256;
+constexpr std::size_t typical_fields = 16;
 constexpr std::size_t inline_capacity = std::string().capacity();
-thread_local std::vector<Headers> spares;
-thread_local std::vector<std::string> spare_strings;
+
+// Set when the thread's cache is destroyed: a response destroyed later (one
+// with static storage, say) must not put anything into it. A plain bool,
+// readable until the thread's very end.
+thread_local bool cache_gone = false;
+
+struct Cache {
+  Cache() {
+    lists.reserve(lists_kept);
+    strings.reserve(strings_kept);
+  }
+  ~Cache() { cache_gone = true; }
+  std::vector<Headers> lists;
+  std::vector<std::string> strings;
+};
+thread_local Cache cache;
 
 void keep_string(std::string& text) noexcept {
-  if (text.capacity() <= inline_capacity || spare_strings.size() >= strings_kept) return;
-  if (spare_strings.capacity() == 0) spare_strings.reserve(strings_kept);
+  if (text.capacity() <= inline_capacity || cache.strings.size() >= strings_kept) return;
   text.clear();
-  spare_strings.push_back(std::move(text));
+  cache.strings.push_back(std::move(text));  // within the reserved room: no allocation
 }
 }  // namespace
 
 void recycle_strings(Headers& headers) noexcept {
-  for (auto& [name, value] : headers.fields_) {
-    keep_string(name);
-    keep_string(value);
+  if (!cache_gone) {
+    for (auto& [name, value] : headers.fields_) {
+      keep_string(name);
+      keep_string(value);
+    }
   }
   headers.clear();
 }
 
 std::string take_string(std::size_t size) {
-  if (!spare_strings.empty() && spare_strings.back().capacity() >= size) {
-    std::string text = std::move(spare_strings.back());
-    spare_strings.pop_back();
+  if (!cache_gone && !cache.strings.empty() && cache.strings.back().capacity() >= size) {
+    std::string text = std::move(cache.strings.back());
+    cache.strings.pop_back();
     return text;
   }
   std::string text;
@@ -44,21 +59,20 @@ std::string take_string(std::size_t size) {
 }
 
 Headers take_headers() {
-  if (spares.empty()) {
+  if (cache_gone || cache.lists.empty()) {
     Headers fresh;
     fresh.reserve(typical_fields);
     return fresh;
   }
-  Headers headers = std::move(spares.back());
-  spares.pop_back();
+  Headers headers = std::move(cache.lists.back());
+  cache.lists.pop_back();
   return headers;
 }
 
 void recycle_headers(Headers&& headers) noexcept {
-  if (headers.capacity() == 0 || spares.size() >= kept) return;
-  if (spares.capacity() == 0) spares.reserve(kept);  // once per thread; may throw only here
+  if (cache_gone || headers.capacity() == 0 || cache.lists.size() >= lists_kept) return;
   recycle_strings(headers);
-  spares.push_back(std::move(headers));
+  cache.lists.push_back(std::move(headers));  // within the reserved room: no allocation
 }
 
 }  // namespace coring::http::detail
