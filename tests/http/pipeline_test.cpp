@@ -79,6 +79,17 @@ Task<std::string> fetch(ClientSession& s, std::string url) {
   co_return co_await response.read();
 }
 
+/// Runs `ahead` with three GETs of base/echo/i queued behind it; checks that
+/// each of the three got its own answer, and returns what `ahead` gave.
+Task<std::string> with_three_behind(ClientSession& s, std::string base, Task<std::string> ahead) {
+  std::vector<Task<std::string>> all;
+  all.push_back(std::move(ahead));
+  for (int i = 0; i < 3; ++i) all.push_back(fetch(s, base + "/echo/" + std::to_string(i)));
+  const auto bodies = co_await gather(std::move(all));
+  for (int i = 0; i < 3; ++i) CHECK(bodies[i + 1].starts_with("GET /echo/" + std::to_string(i) + "\n"));
+  co_return bodies[0];
+}
+
 }  // namespace
 
 TEST_CASE("pipelined requests go out before their answers, and each gets its own response") {
@@ -177,12 +188,7 @@ TEST_CASE("a failure in the pipeline sends the requests behind it again, elsewhe
           }
           co_return "answered";
         };
-        std::vector<Task<std::string>> all;
-        all.push_back(slow());
-        for (int i = 0; i < 3; ++i) all.push_back(fetch(s, server.base_url() + "/echo/" + std::to_string(i)));
-        const auto bodies = co_await gather(std::move(all));
-        CHECK(bodies[0] == "timed out");
-        for (int i = 0; i < 3; ++i) CHECK(bodies[i + 1].starts_with("GET /echo/" + std::to_string(i) + "\n"));
+        CHECK(co_await with_three_behind(s, server.base_url(), slow()) == "timed out");
         // Each request sent again goes on a new connection of its own,
         // where no stale connection or failure ahead can meet it.
         CHECK(server.connections_accepted() == 4);
@@ -196,12 +202,7 @@ TEST_CASE("a failure in the pipeline sends the requests behind it again, elsewhe
           auto r = co_await s.get(server.base_url() + "/bytes/100000");
           co_return std::to_string(r.status());  // the body is never read
         };
-        std::vector<Task<std::string>> all;
-        all.push_back(drop());
-        for (int i = 0; i < 3; ++i) all.push_back(fetch(s, server.base_url() + "/echo/" + std::to_string(i)));
-        const auto bodies = co_await gather(std::move(all));
-        CHECK(bodies[0] == "200");
-        for (int i = 0; i < 3; ++i) CHECK(bodies[i + 1].starts_with("GET /echo/" + std::to_string(i) + "\n"));
+        CHECK(co_await with_three_behind(s, server.base_url(), drop()) == "200");
       });
     });
   }
@@ -325,12 +326,7 @@ TEST_CASE("a response dropped once its whole body is in leaves the connection an
         auto r = co_await s.head(server.base_url() + "/small");
         co_return std::to_string(r.status());  // no body to read: dropped as is
       };
-      std::vector<Task<std::string>> all;
-      all.push_back(drop());
-      for (int i = 0; i < 3; ++i) all.push_back(fetch(s, server.base_url() + "/echo/" + std::to_string(i)));
-      const auto bodies = co_await gather(std::move(all));
-      CHECK(bodies[0] == "200");
-      for (int i = 0; i < 3; ++i) CHECK(bodies[i + 1].starts_with("GET /echo/" + std::to_string(i) + "\n"));
+      CHECK(co_await with_three_behind(s, server.base_url(), drop()) == "200");
       CHECK(server.connections_accepted() == 1);
     });
   });
