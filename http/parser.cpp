@@ -106,7 +106,7 @@ struct ResponseParser::Callbacks {
       s.fail("body larger than the limit of " + std::to_string(s.limits_.max_body_size) + " bytes", true);
       return -1;
     }
-    s.body_.append(at, length);
+    if (!s.limits_.discard_body) s.body_.append(at, length);
     return 0;
   }
   static int on_message_complete(llhttp_t* p) {

@@ -23,6 +23,8 @@ struct ParserLimits {
   std::size_t max_line_size = 8190;   // status line, and each header line (aiohttp's limit)
   std::size_t max_headers = 128;      // aiohttp's limit
   std::size_t max_body_size = 0;      // 0: no limit
+  /// Count body bytes without keeping them (a load generator's reads).
+  bool discard_body = false;
 };
 
 class ResponseParser {
