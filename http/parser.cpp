@@ -96,6 +96,9 @@ struct ResponseParser::Callbacks {
     // representation). llhttp 8 skips it only when we return 1.
     if (s.head_.status >= 100 && s.head_.status < 200) return 1;  // interim: skipped at its end
     s.head_complete_ = true;
+    // Known from the head already (a client deciding how to pipeline needs
+    // it then); set again, finally, at the message's end.
+    s.keep_alive_ = llhttp_should_keep_alive(p) != 0;
     if (s.head_request_ || s.head_.status == 204 || s.head_.status == 304) return 1;
     return 0;
   }

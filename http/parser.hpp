@@ -55,7 +55,8 @@ class ResponseParser {
   [[nodiscard]] bool error_in_body() const noexcept { return error_in_body_; }
   /// True once some byte of a response has been seen.
   [[nodiscard]] bool started() const noexcept { return started_; }
-  /// The connection may carry another request after this response.
+  /// The connection may carry another request after this response (known
+  /// once the head is in).
   [[nodiscard]] bool keep_alive() const noexcept { return keep_alive_; }
 
   ResponseHead& head() noexcept { return head_; }

@@ -96,6 +96,27 @@ TEST_CASE("the parser reads a response split at every byte") {
   CHECK(p.keep_alive());
 }
 
+TEST_CASE("whether the connection stays open is known from the head, before the body") {
+  // A pipelining client decides from the head; a body still on its way must
+  // not make a keep-alive connection look like a closing one.
+  detail::ResponseParser p;
+  p.feed("HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n");
+  REQUIRE(p.head_complete());
+  CHECK_FALSE(p.message_complete());
+  CHECK(p.keep_alive());
+  p.feed("0123456789");
+  CHECK(p.message_complete());
+  CHECK(p.keep_alive());
+  p.start(false);
+  p.feed("HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 10\r\n\r\n");
+  REQUIRE(p.head_complete());
+  CHECK_FALSE(p.keep_alive());
+  p.start(false);
+  p.feed("HTTP/1.1 200 OK\r\n\r\nuntil the end");  // delimited by the close
+  REQUIRE(p.head_complete());
+  CHECK_FALSE(p.keep_alive());
+}
+
 TEST_CASE("the request parser reads a chunked body split at every byte, then the next request") {
   // What a streamed upload (RequestOptions::body_stream) looks like to the server.
   const std::string wire =
