@@ -12,7 +12,7 @@ namespace {
 constexpr std::size_t lists_kept = 64;
 constexpr std::size_t strings_kept = 256;
 constexpr std::size_t typical_fields = 16;
-constexpr std::size_t inline_capacity = std::string().capacity();
+const std::size_t inline_capacity = std::string().capacity();  // (not constexpr for clang 14)
 
 // Set when the thread's cache is destroyed: a response destroyed later (one
 // with static storage, say) must not put anything into it. A plain bool,
