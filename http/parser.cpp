@@ -144,7 +144,7 @@ void ResponseParser::start(bool head_request) {
   body_.clear();
   body_total_ = 0;
   error_.clear();
-  reset_head();
+  // The head is reset where the next message begins (on_message_begin).
 }
 
 void ResponseParser::reset_head() {
