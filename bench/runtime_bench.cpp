@@ -5,6 +5,10 @@
 //       the same work as ../shared/peers/asio_runtime.cpp and runtime_asyncio.py,
 //       printing one "RESULT runtime=coring ..." line for run-all.sh's
 //       EXTRA_RUNTIMES, so coring is measured in the same run as its peers.
+//   coring_runtime_bench timers-burst [N] [MS]
+//       N sleeps that all fall due while one task holds the loop: the cost of
+//       firing a timer, which must stay below the cost of arming one for the
+//       1M-sleeps case to keep up (its sleeps are armed as fast as the loop goes).
 //
 // Every heap allocation is counted (operator new is replaced in this binary):
 // the counters allocs_per_task and bytes_per_task say what a task costs.
@@ -88,6 +92,7 @@ Task<long> chain(long n) {
 struct TimerFigures {
   std::vector<double> late_ms;
   double total_s = 0;
+  double fire_ns_per_timer = 0;
   std::size_t bytes_per_task = 0;
 };
 Task<> sleeper(std::chrono::milliseconds d, double& late_ms) {
@@ -95,21 +100,38 @@ Task<> sleeper(std::chrono::milliseconds d, double& late_ms) {
   co_await coring::sleep(d);
   late_ms = std::chrono::duration<double, std::milli>(clk::now() - start - d).count();
 }
-TimerFigures concurrent_sleeps(long n, long ms) {
+/// With `hold_loop`, one more task busies the loop until every sleep is due,
+/// and fire_ns_per_timer is the time from then to the last wake-up, per sleep.
+TimerFigures concurrent_sleeps(long n, long ms, bool hold_loop = false) {
   TimerFigures f;
-  f.late_ms.assign(static_cast<std::size_t>(n), 0.0);
-  auto body = [](long count, long millis, TimerFigures& out) -> Task<> {
+  // Not zero: new zeroed memory may stay unmapped (malloc+fill becomes calloc),
+  // and the first write of each page would then fault while the timers fire.
+  f.late_ms.assign(static_cast<std::size_t>(n), -1.0);
+  auto body = [](long count, long millis, bool hold, TimerFigures& out) -> Task<> {
     std::vector<coring::TaskHandle<void>> handles;
-    handles.reserve(static_cast<std::size_t>(count));
+    handles.reserve(static_cast<std::size_t>(count) + 1);
     const std::size_t b0 = allocated_bytes;
     const auto t0 = clk::now();
     for (long i = 0; i < count; ++i)
       handles.push_back(coring::create_task(sleeper(std::chrono::milliseconds(millis), out.late_ms[i])));
     out.bytes_per_task = (allocated_bytes - b0) / static_cast<std::size_t>(count);
+    clk::time_point all_due;
+    if (hold) {
+      // Runs after every sleeper has armed its timer (tasks start in order).
+      auto hold_until_due = [](clk::time_point& until, long sleep_ms) -> Task<> {
+        until = clk::now() + std::chrono::milliseconds(sleep_ms + 100);
+        while (clk::now() < until) {
+        }
+        co_return;
+      };
+      handles.push_back(coring::create_task(hold_until_due(all_due, millis)));
+    }
     for (auto& h : handles) co_await h;
-    out.total_s = seconds_between(t0, clk::now());
+    const auto end = clk::now();
+    out.total_s = seconds_between(t0, end);
+    if (hold) out.fire_ns_per_timer = seconds_between(all_due, end) * 1e9 / static_cast<double>(count);
   };
-  coring::run(body(n, ms, f));
+  coring::run(body(n, ms, hold_loop, f));
   std::sort(f.late_ms.begin(), f.late_ms.end());
   return f;
 }
@@ -149,8 +171,14 @@ int peer_main(int argc, char** argv) {
         "late_ms_p99=%.3f late_ms_max=%.3f late_ms_mean=%.3f bytes_per_task=%zu\n",
         n, ms, f.total_s, f.late_ms.front(), quantile(f.late_ms, 0.5), quantile(f.late_ms, 0.99), f.late_ms.back(),
         mean, f.bytes_per_task);
+  } else if (cmd == "timers-burst") {
+    const long n = argc > 2 ? std::atol(argv[2]) : 1000000;
+    const long ms = argc > 3 ? std::atol(argv[3]) : 100;
+    const auto f = concurrent_sleeps(n, ms, true);
+    std::printf("RESULT runtime=coring bench=timers_burst n=%ld sleep_ms=%ld fire_ns_per_timer=%.1f late_ms_max=%.3f\n", n,
+                ms, f.fire_ns_per_timer, f.late_ms.back());
   } else {
-    std::fprintf(stderr, "unknown command %s (spawn, yield, chain, timers)\n", cmd.c_str());
+    std::fprintf(stderr, "unknown command %s (spawn, yield, chain, timers, timers-burst)\n", cmd.c_str());
     return 2;
   }
   return 0;

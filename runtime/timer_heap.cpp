@@ -1,5 +1,6 @@
 #include "coring/detail/timer_heap.hpp"
 
+#include <algorithm>
 #include <cassert>
 
 namespace coring::detail {
@@ -8,13 +9,9 @@ void TimerHeap::push(TimerNode* node) {
   assert(!node->armed());
   node->sequence = next_sequence_++;
   if (run_live_ == 0 || node->deadline >= run_last_deadline_) {
-    if (run_live_ == 0) {  // start a fresh run; no node refers to the old slots
-      run_base_ += run_.size();
-      run_.clear();
-      run_head_ = 0;
-    }
-    node->heap_index = in_run | (run_base_ + run_.size());
-    run_.push_back(node);
+    if (run_tail_ - run_head_ == run_.size()) grow_run();
+    node->heap_index = in_run | run_tail_;
+    run_slot(run_tail_++) = node;
     ++run_live_;
     run_last_deadline_ = node->deadline;
     return;
@@ -24,6 +21,14 @@ void TimerHeap::push(TimerNode* node) {
   sift_up(node->heap_index);
 }
 
+void TimerHeap::grow_run() {
+  // Positions are absolute, so each live node keeps its place; only the
+  // slot it maps to changes with the size.
+  std::vector<TimerNode*> bigger(std::max<std::size_t>(64, run_.size() * 2), nullptr);
+  for (std::size_t p = run_head_; p != run_tail_; ++p) bigger[p & (bigger.size() - 1)] = run_[p & (run_.size() - 1)];
+  run_ = std::move(bigger);
+}
+
 TimerNode* TimerHeap::pop() noexcept {
   TimerNode* node = top();
   if (node != nullptr) remove(node);
@@ -31,18 +36,15 @@ TimerNode* TimerHeap::pop() noexcept {
 }
 
 void TimerHeap::remove_from_run(TimerNode* node) noexcept {
-  const std::size_t index = (node->heap_index & ~in_run) - run_base_;
-  assert(index < run_.size() && run_[index] == node);
-  run_[index] = nullptr;
+  const std::size_t position = node->heap_index & ~in_run;
+  assert(position - run_head_ < run_tail_ - run_head_ && run_slot(position) == node);
+  run_slot(position) = nullptr;
   node->heap_index = TimerNode::not_armed;
-  if (--run_live_ == 0) return;  // the next push starts afresh
-  while (run_[run_head_] == nullptr) ++run_head_;
-  // Drop the fired slots once they are half the vector: O(1) amortised.
-  if (run_head_ >= 1024 && run_head_ * 2 >= run_.size()) {
-    run_.erase(run_.begin(), run_.begin() + static_cast<std::ptrdiff_t>(run_head_));
-    run_base_ += run_head_;
-    run_head_ = 0;
+  if (--run_live_ == 0) {
+    run_head_ = run_tail_;
+    return;
   }
+  while (run_slot(run_head_) == nullptr) ++run_head_;
 }
 
 void TimerHeap::remove(TimerNode* node) noexcept {

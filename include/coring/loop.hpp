@@ -52,7 +52,7 @@ struct EventLoopOptions {
 /// makes one, runs a task on it and closes it. Tasks, timers and I/O of a loop
 /// belong to its thread; `call_soon_threadsafe` is the one way in from others.
 ///
-/// One pass (`run_once`): fire due timers; resume the coroutines that were
+/// One pass (`run_once`): fire due timers (64 at most); resume the coroutines that were
 /// ready when the pass began; then one io_uring_enter at most, which submits
 /// every queued operation and, only when nothing is ready to run, waits for a
 /// completion or the next timer; then every completion is taken in one sweep.

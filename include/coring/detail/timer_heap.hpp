@@ -41,7 +41,7 @@ class TimerHeap {
   [[nodiscard]] bool empty() const noexcept { return size() == 0; }
   [[nodiscard]] std::size_t size() const noexcept { return heap_.size() + run_live_; }
   [[nodiscard]] TimerNode* top() const noexcept {
-    TimerNode* first_in_run = run_live_ != 0 ? run_[run_head_] : nullptr;
+    TimerNode* first_in_run = run_live_ != 0 ? run_[run_head_ & (run_.size() - 1)] : nullptr;
     if (heap_.empty()) return first_in_run;
     if (first_in_run == nullptr || earlier(heap_.front(), first_in_run)) return heap_.front();
     return first_in_run;
@@ -61,15 +61,20 @@ class TimerHeap {
   void sift_up(std::size_t index) noexcept;
   void sift_down(std::size_t index) noexcept;
   void remove_from_run(TimerNode* node) noexcept;
+  void grow_run();
+  TimerNode*& run_slot(std::size_t position) noexcept {
+    return run_[position & (run_.size() - 1)];
+  }
 
   std::vector<TimerNode*> heap_;
-  // The run: nodes in deadline order from run_head_ on (nullptr where one
-  // was removed; never at run_head_ while run_live_ != 0). A node's place is
-  // its absolute position, run_base_ + index, so dropping fired slots from
-  // the front moves no node.
-  std::vector<TimerNode*> run_;
+  // The run: a ring of nodes in deadline order, at absolute positions
+  // run_head_ .. run_tail_ (nullptr where one was removed; never at
+  // run_head_ while run_live_ != 0). A node's place is its absolute
+  // position, so firing from the front moves nothing: no pause while a
+  // million timers fire, only the pushes grow it.
+  std::vector<TimerNode*> run_;  // a power of two in size, or empty
   std::size_t run_head_ = 0;
-  std::size_t run_base_ = 0;
+  std::size_t run_tail_ = 0;
   std::size_t run_live_ = 0;
   std::chrono::steady_clock::time_point run_last_deadline_{};
   std::uint64_t next_sequence_ = 0;
