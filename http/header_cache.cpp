@@ -11,6 +11,7 @@ namespace {
 // more would keep the memory of a burst that is over.
 constexpr std::size_t lists_kept = 64;
 constexpr std::size_t strings_kept = 256;
+constexpr std::size_t bodies_kept = 64;  // so at most 64 x TCPConnector::recycled_body_size
 constexpr std::size_t typical_fields = 16;
 const std::size_t inline_capacity = std::string().capacity();  // (not constexpr for clang 14)
 
@@ -23,10 +24,12 @@ struct Cache {
   Cache() {
     lists.reserve(lists_kept);
     strings.reserve(strings_kept);
+    bodies.reserve(bodies_kept);
   }
   ~Cache() { cache_gone = true; }
   std::vector<Headers> lists;
   std::vector<std::string> strings;
+  std::vector<std::string> bodies;
 };
 thread_local Cache cache;
 
@@ -56,6 +59,21 @@ std::string take_string(std::size_t size) {
   std::string text;
   text.reserve(std::max<std::size_t>(size, 64));  // room for most values, so that it is reused
   return text;
+}
+
+std::string take_body_buffer() {
+  if (cache_gone || cache.bodies.empty()) return {};
+  std::string buffer = std::move(cache.bodies.back());
+  cache.bodies.pop_back();
+  return buffer;
+}
+
+void recycle_body_buffer(std::string&& buffer, std::size_t limit) noexcept {
+  if (cache_gone || buffer.capacity() <= inline_capacity || buffer.capacity() > limit ||
+      cache.bodies.size() >= bodies_kept)
+    return;
+  buffer.clear();
+  cache.bodies.push_back(std::move(buffer));  // within the reserved room: no allocation
 }
 
 Headers take_headers() {

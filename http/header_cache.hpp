@@ -1,7 +1,8 @@
 #pragma once
-// The header lists of responses that are gone, kept for the next response
-// head on the same thread: a keep-alive exchange then allocates no vector
-// for its headers (the list moves out of the parser with each response).
+// The memory of responses that are gone, kept for the next response on the
+// same thread: header lists (each moves out of the parser with its
+// response) and body buffers. A keep-alive exchange then allocates no
+// vector for its headers and no string for a body up to the limit.
 #include "coring/http/headers.hpp"
 
 namespace coring::http::detail {
@@ -16,5 +17,10 @@ void recycle_strings(Headers& headers) noexcept;
 /// An empty string with room for `size` characters: a recycled one if any
 /// (a header value past the string's inline 15 characters, as a Date is).
 std::string take_string(std::size_t size);
+/// An empty string to read a body into: a recycled one if any.
+std::string take_body_buffer();
+/// Keeps `buffer`'s room for take_body_buffer() if it is at most `limit`
+/// (a few dozen are kept); a larger one is freed.
+void recycle_body_buffer(std::string&& buffer, std::size_t limit) noexcept;
 
 }  // namespace coring::http::detail

@@ -483,7 +483,7 @@ Task<ClientResponse> NativeBackend::send(const PreparedRequest& r) {
     if (!c.parser.keep_alive() && head.status < 400 && !options_.force_close && !r.headers.contains("Connection"))
       pool_.learn_max_requests(body->lease().key(), ticket + 1);
     ClientResponse response(head.status, std::move(head.reason), std::move(head.headers), r.url, std::move(body),
-                            r.method);
+                            r.method, options_.recycled_body_size);
     response.timings = timings;
     co_return response;
   }

@@ -1,19 +1,33 @@
 #include "coring/http/response.hpp"
 
+#include <charconv>
+
 #include "coring/http/errors.hpp"
 #include "header_cache.hpp"
 
 namespace coring::http {
 
 ClientResponse::ClientResponse(int status, std::string reason, Headers headers, URL url,
-                               std::unique_ptr<BodySource> body, std::string method)
+                               std::unique_ptr<BodySource> body, std::string method, std::size_t recycled_body_size)
     : status_(status),
       reason_(std::move(reason)),
       headers_(std::move(headers)),
       url_(std::move(url)),
       method_(std::move(method)),
-      body_(std::move(body)) {
-  if (!body_) ended_ = true;
+      body_(std::move(body)),
+      recycled_body_size_(recycled_body_size) {
+  if (!body_) {
+    ended_ = true;
+  } else if (recycled_body_size_ > 0) {
+    pending_ = detail::take_body_buffer();
+    // Room for the whole body at once when its length is known: grown piece
+    // by piece, a buffer can end up to twice the body, past the limit.
+    std::size_t length = 0;
+    if (const auto text = headers_.get("content-length");
+        text && std::from_chars(text->data(), text->data() + text->size(), length).ec == std::errc{} &&
+        length <= recycled_body_size_)
+      pending_.reserve(length);
+  }
 }
 
 // `content` is not moved: it is rebuilt to point at this object.
@@ -27,6 +41,7 @@ ClientResponse::ClientResponse(ClientResponse&& other) noexcept
       body_(std::move(other.body_)),
       pending_(std::move(other.pending_)),
       whole_(std::move(other.whole_)),
+      recycled_body_size_(other.recycled_body_size_),
       ended_(other.ended_),
       read_whole_(other.read_whole_),
       history_(std::move(other.history_)) {}
@@ -42,6 +57,7 @@ ClientResponse& ClientResponse::operator=(ClientResponse&& other) noexcept {
     body_ = std::move(other.body_);
     pending_ = std::move(other.pending_);
     whole_ = std::move(other.whole_);
+    recycled_body_size_ = other.recycled_body_size_;
     ended_ = other.ended_;
     read_whole_ = other.read_whole_;
     history_ = std::move(other.history_);
@@ -50,7 +66,13 @@ ClientResponse& ClientResponse::operator=(ClientResponse&& other) noexcept {
 }
 
 // Dropping the body source unread closes its connection (see BodySource).
-ClientResponse::~ClientResponse() { detail::recycle_headers(std::move(headers_)); }
+ClientResponse::~ClientResponse() {
+  detail::recycle_headers(std::move(headers_));
+  if (recycled_body_size_ > 0) {
+    detail::recycle_body_buffer(std::move(whole_), recycled_body_size_);
+    detail::recycle_body_buffer(std::move(pending_), recycled_body_size_);
+  }
+}
 
 void ClientResponse::release() noexcept {
   body_.reset();
@@ -68,6 +90,11 @@ Task<bool> ClientResponse::fill() {
 }
 
 Task<std::string> ClientResponse::read() {
+  const std::string_view body = co_await read_view();
+  co_return std::string(body);
+}
+
+Task<std::string_view> ClientResponse::read_view() {
   if (read_whole_) co_return whole_;
   const auto started = std::chrono::steady_clock::now();
   while (co_await fill()) {

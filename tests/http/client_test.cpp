@@ -112,6 +112,26 @@ TEST_CASE("the body can be read in pieces") {
   });
 }
 
+TEST_CASE("read_view gives the body in place, kept, with or without recycled buffers") {
+  with_server([](Server& server) -> Task<> {
+    for (std::size_t recycled : {std::size_t{16 * 1024}, std::size_t{0}}) {
+      SessionOptions options;
+      options.connector.recycled_body_size = recycled;
+      co_await with_session(options, [&](ClientSession& s) -> Task<> {
+        // Each body after the first lands in a buffer an earlier one left
+        // (if recycling): it must hold this body only.
+        for (std::size_t size : {4000u, 3000u, 0u, 20u, 100000u, 5000u}) {
+          auto r = co_await s.get(server.base_url() + "/bytes/" + std::to_string(size));
+          const std::string_view body = co_await r.read_view();
+          CHECK(body == pattern_bytes(size));
+          CHECK((co_await r.read_view()).data() == body.data());  // kept, not read again
+          CHECK(co_await r.read() == pattern_bytes(size));
+        }
+      });
+    }
+  });
+}
+
 TEST_CASE("methods, bodies, form fields, JSON and query parameters reach the server") {
   // Options are built before the co_await: GCC 12 rejects string literals in
   // braced initializers inside a co_await expression (a compiler bug).

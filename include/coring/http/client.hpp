@@ -49,6 +49,11 @@ struct TCPConnector {
   /// connections. Enable it for servers known to handle pipelining (nginx
   /// does, and lingers before closing once it has seen it).
   std::size_t pipelining = 1;
+  /// Bodies up to this many bytes are read into buffers kept from earlier
+  /// responses on the thread (up to 64 of them), so a steady keep-alive load
+  /// allocates nothing for them (read them with read_view()); larger bodies
+  /// get a buffer of their own. 0: every body gets its own.
+  std::size_t recycled_body_size = 16 * 1024;
   /// Connect every request to this Unix-domain socket instead of TCP, as
   /// aiohttp's UnixConnector does (the URL's host still goes in Host:).
   std::optional<std::string> unix_socket_path;

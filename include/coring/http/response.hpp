@@ -4,6 +4,7 @@
 #include <cstddef>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "coring/http/headers.hpp"
@@ -64,8 +65,9 @@ class ContentStream {
 /// every path: exception, cancellation, early return).
 class ClientResponse {
  public:
+  /// `recycled_body_size`: see TCPConnector::recycled_body_size (0: none).
   ClientResponse(int status, std::string reason, Headers headers, URL url, std::unique_ptr<BodySource> body,
-                 std::string method);
+                 std::string method, std::size_t recycled_body_size = 0);
   ClientResponse(ClientResponse&& other) noexcept;
   ClientResponse& operator=(ClientResponse&& other) noexcept;
   ~ClientResponse();
@@ -83,6 +85,9 @@ class ClientResponse {
 
   /// The whole body (kept: a second call returns it again).
   Task<std::string> read();
+  /// The whole body as a view into this response, valid while it lives:
+  /// no copy, and with TCPConnector::recycled_body_size no allocation.
+  Task<std::string_view> read_view();
   /// The body as text. (No charset conversion: bytes as sent.)
   Task<std::string> text() { return read(); }
   /// ClientResponseError naming the URL, status and reason if status >= 400.
@@ -113,6 +118,7 @@ class ClientResponse {
   std::unique_ptr<BodySource> body_;
   std::string pending_;      // body bytes read from the source, not yet consumed
   std::string whole_;        // the body, once read() has read it
+  std::size_t recycled_body_size_ = 0;
   bool ended_ = false;
   bool read_whole_ = false;
   std::vector<ClientResponse> history_;
