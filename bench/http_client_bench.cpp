@@ -7,6 +7,8 @@
 //   RESULT client=coring_client requests=N rps=R errors=E allocs_per_request=A
 // where A counts heap allocations (operator new is replaced in this binary)
 // over the second half of the requests, when connections are open and warm.
+#include "allocation_counter.hpp"
+
 #include <algorithm>
 #include <chrono>
 #include <coring/coring.hpp>
@@ -16,17 +18,6 @@
 #include <string>
 #include <vector>
 
-namespace {
-std::size_t allocations = 0;
-}  // namespace
-
-void* operator new(std::size_t size) {
-  ++allocations;
-  if (void* p = std::malloc(size)) return p;
-  throw std::bad_alloc();
-}
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
 
 using namespace coring;
 using namespace coring::http;
@@ -49,7 +40,7 @@ Task<> worker(ClientSession& session, const std::string& url, Counts& counts) {
       ClientResponse response = co_await session.get(url);
       co_await response.read_view();  // no copy: the body stays in the response's recycled buffer
       if (response.status() == 200) {
-        if (++counts.done == counts.half) counts.allocations_at_half = allocations;
+        if (++counts.done == counts.half) counts.allocations_at_half = bench::allocations_so_far().allocations;
       } else {
         ++counts.errors;
       }
@@ -89,7 +80,7 @@ int main(int argc, char** argv) {
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   const double allocs_per_request =
       counts.done > counts.half
-          ? static_cast<double>(allocations - counts.allocations_at_half) / static_cast<double>(counts.done - counts.half)
+          ? static_cast<double>(bench::allocations_so_far().allocations - counts.allocations_at_half) / static_cast<double>(counts.done - counts.half)
           : 0.0;
   std::printf("RESULT client=coring_client requests=%zu rps=%.0f errors=%zu allocs_per_request=%.1f\n", counts.done,
               static_cast<double>(counts.done) / seconds, counts.errors, allocs_per_request);

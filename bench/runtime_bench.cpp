@@ -14,6 +14,8 @@
 // the counters allocs_per_task and bytes_per_task say what a task costs.
 #include <benchmark/benchmark.h>
 
+#include "allocation_counter.hpp"
+
 #include <algorithm>
 #include <chrono>
 #include <coring/coring.hpp>
@@ -26,18 +28,9 @@
 
 // ---- allocation counting ----
 namespace {
-std::size_t allocations = 0;
-std::size_t allocated_bytes = 0;
+std::size_t allocations() { return coring::bench::allocations_so_far().allocations; }
+std::size_t allocated_bytes() { return coring::bench::allocations_so_far().bytes; }
 }  // namespace
-
-void* operator new(std::size_t size) {
-  ++allocations;
-  allocated_bytes += size;
-  if (void* p = std::malloc(size)) return p;
-  throw std::bad_alloc();
-}
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
 
 namespace {
 
@@ -67,12 +60,12 @@ SpawnFigures spawn_and_run(long n, bool yield) {
   coring::EventLoop loop;
   SpawnFigures f{};
   auto body = [](long count, bool y, SpawnFigures& out) -> Task<> {
-    const std::size_t a0 = allocations, b0 = allocated_bytes;
+    const std::size_t a0 = allocations(), b0 = allocated_bytes();
     const auto t0 = clk::now();
     for (long i = 0; i < count; ++i) coring::create_task(y ? yield_once() : trivial());  // detached
     const auto t1 = clk::now();
-    out.allocs = allocations - a0;
-    out.bytes = allocated_bytes - b0;
+    out.allocs = allocations() - a0;
+    out.bytes = allocated_bytes() - b0;
     // Let every task run: they are ahead of us in the ready queue.
     co_await coring::sleep(std::chrono::nanoseconds(0));
     if (y) co_await coring::sleep(std::chrono::nanoseconds(0));
@@ -110,11 +103,11 @@ TimerFigures concurrent_sleeps(long n, long ms, bool hold_loop = false) {
   auto body = [](long count, long millis, bool hold, TimerFigures& out) -> Task<> {
     std::vector<coring::TaskHandle<void>> handles;
     handles.reserve(static_cast<std::size_t>(count) + 1);
-    const std::size_t b0 = allocated_bytes;
+    const std::size_t b0 = allocated_bytes();
     const auto t0 = clk::now();
     for (long i = 0; i < count; ++i)
       handles.push_back(coring::create_task(sleeper(std::chrono::milliseconds(millis), out.late_ms[i])));
-    out.bytes_per_task = (allocated_bytes - b0) / static_cast<std::size_t>(count);
+    out.bytes_per_task = (allocated_bytes() - b0) / static_cast<std::size_t>(count);
     clk::time_point all_due;
     if (hold) {
       // Runs after every sleeper has armed its timer (tasks start in order).
@@ -192,9 +185,9 @@ void BM_SpawnComplete(benchmark::State& state) {
   std::size_t allocs = 0;
   for (auto _ : state) {
     auto body = [](long n, std::size_t& a) -> Task<> {
-      const std::size_t a0 = allocations;
+      const std::size_t a0 = allocations();
       for (long i = 0; i < n; ++i) coring::create_task(trivial());
-      a += allocations - a0;
+      a += allocations() - a0;
       co_await coring::sleep(std::chrono::nanoseconds(0));
     };
     loop.run_until_complete(body(batch, allocs));

@@ -1,27 +1,15 @@
 // Heap allocations of a warm keep-alive exchange, counted on the client's
-// thread (operator new is replaced in this binary; the server runs on a
-// thread of its own): a body under TCPConnector::recycled_body_size costs
-// no more than an empty one.
+// thread (bench/allocation_counter.cpp; the server runs on a thread of its
+// own): a body under TCPConnector::recycled_body_size costs no more than an
+// empty one.
 #include <doctest/doctest.h>
 
 #include <coring/coring.hpp>
 #include <coring/http/client.hpp>
 #include <coring/http/server_thread.hpp>
 #include <algorithm>
-#include <cstdlib>
-#include <new>
 
-namespace {
-thread_local std::size_t allocations = 0;
-}  // namespace
-
-void* operator new(std::size_t size) {
-  ++allocations;
-  if (void* p = std::malloc(size)) return p;
-  throw std::bad_alloc();
-}
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+#include "../../bench/allocation_counter.hpp"
 
 using namespace coring;
 using namespace coring::http;
@@ -38,12 +26,12 @@ Task<std::size_t> allocations_per_get(ClientSession& session, const std::string&
   }
   std::size_t fewest = static_cast<std::size_t>(-1);
   for (int i = 0; i < 8; ++i) {
-    const std::size_t before = allocations;
+    const std::size_t before = bench::allocations_so_far().allocations;
     {
       auto r = co_await session.get(url);
       REQUIRE((co_await r.read_view()).size() > 0);
     }
-    fewest = std::min(fewest, allocations - before);
+    fewest = std::min(fewest, bench::allocations_so_far().allocations - before);
   }
   co_return fewest;
 }
