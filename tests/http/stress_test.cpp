@@ -95,7 +95,9 @@ Task<> load(Tally& tally, TCPConnector connector) {
       const auto delay = std::chrono::microseconds(uniform(0, 5000));
       const std::size_t size = uniform(0, 3) == 0 ? uniform(0, 200'000) : uniform(0, 2000);
       const auto mode = static_cast<Mode>(uniform(0, 3));
-      const auto limit = std::chrono::microseconds(uniform(100, 1'500'000));  // before or after the answer, queueing included
+      // Before or after the answer, queueing included. Up to 0.6 s: answers
+      // take up to ~0.3 s here, so many of each kind whatever the machine speed.
+      const auto limit = std::chrono::microseconds(uniform(100, 600'000));
       const std::string url = server.base_url() + "/r/" + std::to_string(delay.count()) + "/" + std::to_string(size);
       handles.push_back(create_task(fetch(s, url, size, mode, limit, tally)));
       if (mode == Mode::cancelled) cancellers.push_back(create_task(cancel_after(handles.back(), limit)));
