@@ -23,7 +23,7 @@ void detail::ReadyQueue::grow() {
   slots_ = std::move(bigger);
 }
 
-EventLoop::EventLoop(EventLoopOptions options) {
+EventLoop::EventLoop(EventLoopOptions options) : batch_wait_(options.batch_wait) {
   if (this_thread_loop != nullptr) throw RuntimeError("this thread already has an event loop");
   ring_ = std::make_unique<detail::Ring>(*this, options.ring_entries);
   remote_ = std::make_unique<detail::RemoteQueue>(*this);
@@ -138,7 +138,15 @@ void EventLoop::run_once(const detail::TaskBase* until) {
       timeout = std::chrono::duration_cast<std::chrono::nanoseconds>(left);
     }
   }
-  ring_->submit_and_reap(wait, timeout);
+  // Batched waiting: a wake-up for half of what is in flight, but never past
+  // batch_wait_ nor the nearest timer.
+  unsigned batch = 1;
+  auto batch_wait = batch_wait_;
+  if (wait && batch_wait.count() > 0) {
+    batch = std::max(1U, ring_->in_flight() / 2);
+    if (timeout && *timeout < batch_wait) batch_wait = std::chrono::duration_cast<std::chrono::microseconds>(*timeout);
+  }
+  ring_->submit_and_reap(wait, timeout, batch, batch_wait);
 }
 
 }  // namespace coring

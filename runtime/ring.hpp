@@ -42,7 +42,11 @@ class Ring {
   /// At most one io_uring_enter: submits what is queued and, if `wait` is
   /// set, waits up to that long (nullopt: no limit) for one completion. Then
   /// delivers every completion present. Returns how many were delivered.
-  unsigned submit_and_reap(bool wait, std::optional<std::chrono::nanoseconds> timeout);
+  /// With `batch` > 1 (and a kernel that supports_batch_wait), the wait is
+  /// for `batch` completions while `batch_wait` lasts, then for the first.
+  unsigned submit_and_reap(bool wait, std::optional<std::chrono::nanoseconds> timeout, unsigned batch = 1,
+                           std::chrono::microseconds batch_wait = {});
+  [[nodiscard]] bool supports_batch_wait() const noexcept;
 
   [[nodiscard]] unsigned in_flight() const noexcept { return in_flight_; }
   [[nodiscard]] std::uint64_t enter_count() const noexcept { return enters_; }

@@ -64,7 +64,9 @@ class Worker {
   void start_thread(std::promise<void>& ready) {
     thread_ = std::thread([this, &ready] {
       try {
-        run(main(ready));
+        EventLoopOptions options;
+        options.batch_wait = plan_.batch_wait;
+        run(main(ready), options);
       } catch (const std::exception& e) {
         if (!ready_told_) {
           ready.set_exception(std::current_exception());
