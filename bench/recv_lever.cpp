@@ -12,6 +12,9 @@
 //            buffers the kernel takes from a ring; each is copied into the
 //            connection's buffer and given back (re-armed if the kernel
 //            ended it, e.g. when the ring ran dry).
+// quiet:     multishot, and each send asks for no completion when it
+//            succeeds (IOSQE_CQE_SKIP_SUCCESS, with MSG_WAITALL so that a
+//            success is a whole send): one completion per request, not two.
 // Prints one RESULT line with req/s and this process's CPU per 100k.
 #include <arpa/inet.h>
 #include <liburing.h>
@@ -67,7 +70,7 @@ double cpu_seconds() {
 
 int main(int argc, char** argv) {
   if (argc != 7) {
-    std::fprintf(stderr, "usage: %s HOST PORT PATH CONNECTIONS REQUESTS single|multishot\n", argv[0]);
+    std::fprintf(stderr, "usage: %s HOST PORT PATH CONNECTIONS REQUESTS single|multishot|quiet\n", argv[0]);
     return 2;
   }
   const std::string host = argv[1];
@@ -75,8 +78,10 @@ int main(int argc, char** argv) {
   const std::string request = std::string("GET ") + argv[3] + " HTTP/1.1\r\nHost: " + host + "\r\n\r\n";
   const std::size_t connections = std::strtoul(argv[4], nullptr, 10);
   const std::uint64_t requests = std::strtoull(argv[5], nullptr, 10);
-  const bool multishot = std::string_view(argv[6]) == "multishot";
-  if (!multishot && std::string_view(argv[6]) != "single") fail("mode is single or multishot", EINVAL);
+  const std::string_view mode = argv[6];
+  const bool quiet_sends = mode == "quiet";
+  const bool multishot = mode == "multishot" || quiet_sends;
+  if (!multishot && mode != "single") fail("mode is single, multishot or quiet", EINVAL);
 
   io_uring ring{};
   io_uring_params params{};
@@ -127,7 +132,12 @@ int main(int argc, char** argv) {
   };
   auto send_request = [&](std::size_t i) {
     io_uring_sqe* sqe = get_sqe();
-    io_uring_prep_send(sqe, conns[i].fd, request.data(), request.size(), MSG_NOSIGNAL);
+    if (quiet_sends) {
+      io_uring_prep_send(sqe, conns[i].fd, request.data(), request.size(), MSG_NOSIGNAL | MSG_WAITALL);
+      sqe->flags |= IOSQE_CQE_SKIP_SUCCESS;
+    } else {
+      io_uring_prep_send(sqe, conns[i].fd, request.data(), request.size(), MSG_NOSIGNAL);
+    }
     io_uring_sqe_set_data64(sqe, send_tag | i);
   };
   auto arm_recv = [&](std::size_t i) {
@@ -149,8 +159,24 @@ int main(int argc, char** argv) {
     send_request(i);
     arm_recv(i);
   }
+  // LEVER_WAIT_NR / LEVER_MIN_WAIT_US: wait for that many completions, but
+  // no longer than that many microseconds unless none has come (the
+  // kernel's batch wait, min_wait_usec, 6.12+).
+  const unsigned wait_nr = std::getenv("LEVER_WAIT_NR") ? std::atoi(std::getenv("LEVER_WAIT_NR")) : 1;
+  const unsigned min_wait_us = std::getenv("LEVER_MIN_WAIT_US") ? std::atoi(std::getenv("LEVER_MIN_WAIT_US")) : 0;
   while (done < requests) {
-    if (int rc = io_uring_submit_and_wait(&ring, 1); rc < 0 && rc != -EINTR) fail("io_uring_enter", -rc);
+    if (min_wait_us > 0) {
+      const unsigned submitted = io_uring_submit(&ring);
+      (void)submitted;
+      io_uring_getevents_arg arg{};
+      arg.pad = min_wait_us;  // min_wait_usec, in liburing 2.3's header still "pad"
+      if (int rc = io_uring_enter2(ring.ring_fd, 0, wait_nr, IORING_ENTER_GETEVENTS | IORING_ENTER_EXT_ARG,
+                                   reinterpret_cast<sigset_t*>(&arg), sizeof arg);
+          rc < 0 && rc != -EINTR && rc != -ETIME)
+        fail("io_uring_enter (batch wait)", -rc);
+    } else if (int rc = io_uring_submit_and_wait(&ring, 1); rc < 0 && rc != -EINTR) {
+      fail("io_uring_enter", -rc);
+    }
     io_uring_cqe* cqe = nullptr;
     unsigned head = 0, seen = 0;
     io_uring_for_each_cqe(&ring, head, cqe) {
@@ -196,7 +222,7 @@ int main(int argc, char** argv) {
   }
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   const double cpu = cpu_seconds() - cpu0;
-  std::printf("RESULT client=recv_%s requests=%llu rps=%.0f cpu_s_per_100k=%.3f\n", multishot ? "multishot" : "single",
+  std::printf("RESULT client=recv_%s requests=%llu rps=%.0f cpu_s_per_100k=%.3f\n", argv[6],
               static_cast<unsigned long long>(done), static_cast<double>(done) / seconds,
               cpu / static_cast<double>(done) * 1e5);
   for (auto& c : conns) close(c.fd);
