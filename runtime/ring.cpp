@@ -10,6 +10,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <new>
 #include <span>
 #include <string_view>
 
@@ -119,7 +120,53 @@ Ring::Ring(EventLoop& loop, unsigned entries) : loop_(loop), state_(std::make_un
   throw_setup_error(error);
 }
 
-Ring::~Ring() { io_uring_queue_exit(&state_->ring); }
+/// The kernel's ring of buffer addresses (group 0) and the buffers.
+struct Ring::ProvidedBuffers {
+  static constexpr unsigned group = 0;
+  io_uring_buf_ring* ring = nullptr;  // page-aligned, shared with the kernel
+  std::unique_ptr<std::byte[]> memory;
+
+  ~ProvidedBuffers() { std::free(ring); }
+};
+
+Ring::~Ring() {
+  io_uring_queue_exit(&state_->ring);  // before the buffers the kernel may still fill go
+}
+
+Ring::ProvidedBuffers& Ring::provided_buffers() {
+  if (provided_) return *provided_;
+  auto pool = std::make_unique<ProvidedBuffers>();
+  void* entries = nullptr;
+  if (posix_memalign(&entries, 4096, provided_buffer_count * sizeof(io_uring_buf)) != 0) throw std::bad_alloc();
+  pool->ring = static_cast<io_uring_buf_ring*>(entries);
+  io_uring_buf_ring_init(pool->ring);
+  // By hand: liburing 2.3 (Debian 12's) has no io_uring_setup_buf_ring.
+  io_uring_buf_reg registration{};
+  registration.ring_addr = reinterpret_cast<std::uint64_t>(entries);
+  registration.ring_entries = provided_buffer_count;
+  registration.bgid = ProvidedBuffers::group;
+  if (const int rc = io_uring_register_buf_ring(&state_->ring, &registration, 0); rc < 0)
+    throw RuntimeError("multishot receive needs provided-buffer rings (Linux 5.19+): io_uring_register_buf_ring: " +
+                       std::string(std::strerror(-rc)));
+  pool->memory = std::make_unique<std::byte[]>(std::size_t{provided_buffer_count} * provided_buffer_size);
+  provided_ = std::move(pool);
+  for (unsigned id = 0; id < provided_buffer_count; ++id) give_back(id);
+  return *provided_;
+}
+
+bool Ring::names_buffer(unsigned cqe_flags) noexcept { return (cqe_flags & IORING_CQE_F_BUFFER) != 0; }
+unsigned Ring::buffer_id(unsigned cqe_flags) noexcept { return cqe_flags >> IORING_CQE_BUFFER_SHIFT; }
+bool Ring::more_to_come(unsigned cqe_flags) noexcept { return (cqe_flags & IORING_CQE_F_MORE) != 0; }
+
+std::byte* Ring::provided_buffer(unsigned id) noexcept {
+  return provided_->memory.get() + std::size_t{id} * provided_buffer_size;
+}
+
+void Ring::give_back(unsigned id) noexcept {
+  io_uring_buf_ring_add(provided_->ring, provided_buffer(id), provided_buffer_size, static_cast<unsigned short>(id),
+                        io_uring_buf_ring_mask(provided_buffer_count), 0);
+  io_uring_buf_ring_advance(provided_->ring, 1);
+}
 
 void* Ring::next_sqe(IoCompletion* op) {
   io_uring_sqe* sqe = io_uring_get_sqe(&state_->ring);
@@ -184,6 +231,15 @@ void Ring::prep_read(int fd, void* buffer, std::size_t length, IoCompletion* op)
 void Ring::prep_poll(int fd, unsigned events, IoCompletion* op) {
   auto* sqe = static_cast<io_uring_sqe*>(next_sqe(op));
   io_uring_prep_poll_add(sqe, fd, events);
+  io_uring_sqe_set_data(sqe, op);
+}
+
+void Ring::prep_recv_multishot(int fd, IoCompletion* op) {
+  provided_buffers();
+  auto* sqe = static_cast<io_uring_sqe*>(next_sqe(op));
+  io_uring_prep_recv_multishot(sqe, fd, nullptr, 0, 0);
+  sqe->flags |= IOSQE_BUFFER_SELECT;
+  sqe->buf_group = ProvidedBuffers::group;
   io_uring_sqe_set_data(sqe, op);
 }
 
@@ -294,8 +350,10 @@ unsigned Ring::deliver_completions() {
       IoCompletion* op = batch[i].op;
       op->result = batch[i].res;
       op->flags = batch[i].flags;
-      op->in_flight = false;
-      --in_flight_;
+      if (!(batch[i].flags & IORING_CQE_F_MORE)) {  // a multishot request's last, or a single one's
+        op->in_flight = false;
+        --in_flight_;
+      }
       if (op->on_complete) {
         op->on_complete(op);
       } else {

@@ -38,6 +38,21 @@ class Ring {
   void prep_poll(int fd, unsigned events, IoCompletion* op);
   /// Asks the kernel to cancel `target`; its CQE still arrives (with -ECANCELED).
   void prep_cancel(IoCompletion* target);
+  /// A receive that stays armed: a CQE for every fill of a provided buffer,
+  /// each with IORING_CQE_F_MORE while it stays armed (`op` is in flight
+  /// until the last). Makes the provided-buffer pool on first use.
+  void prep_recv_multishot(int fd, IoCompletion* op);
+
+  /// The pool of provided buffers multishot receives fill.
+  static constexpr unsigned provided_buffer_count = 1024;  // a power of two, as the kernel needs
+  static constexpr unsigned provided_buffer_size = 4096;
+  /// The buffer a CQE with IORING_CQE_F_BUFFER names, and its id.
+  [[nodiscard]] static bool names_buffer(unsigned cqe_flags) noexcept;
+  [[nodiscard]] static unsigned buffer_id(unsigned cqe_flags) noexcept;
+  [[nodiscard]] static bool more_to_come(unsigned cqe_flags) noexcept;
+  [[nodiscard]] std::byte* provided_buffer(unsigned id) noexcept;
+  /// Hands buffer `id` back to the kernel for the next fill.
+  void give_back(unsigned id) noexcept;
 
   /// At most one io_uring_enter: submits what is queued and, if `wait` is
   /// set, waits up to that long (nullopt: no limit) for one completion. Then
@@ -54,11 +69,14 @@ class Ring {
 
  private:
   struct State;
+  struct ProvidedBuffers;
   void* next_sqe(IoCompletion* op);
+  ProvidedBuffers& provided_buffers();
   unsigned deliver_completions();
 
   EventLoop& loop_;
   std::unique_ptr<State> state_;
+  std::unique_ptr<ProvidedBuffers> provided_;
   unsigned in_flight_ = 0;
   std::uint64_t enters_ = 0;
   std::string features_;

@@ -4,6 +4,7 @@
 #include "coring/errors.hpp"
 #include "coring/gather.hpp"
 #include "coring/loop.hpp"
+#include "coring/multishot_receiver.hpp"
 #include "coring/net.hpp"
 #include "coring/queue.hpp"
 #include "coring/result.hpp"

@@ -194,15 +194,18 @@ class Worker {
   Task<> drive(std::size_t index) {
     using namespace std::chrono;
     http::detail::ResponseParser parser({.discard_body = true});  // counted, never looked at
-    // Every connection keeps a receive in flight, so buffers add up: 4 MiB
-    // in all, between 4 and 64 KiB each. Measured against nginx with 16 KiB
-    // bodies: 64 KiB reads are best for a few connections (one read per
-    // response); at 100 connections 41 KiB reads cost 2.28 CPU s per 100k
-    // requests where 10 KiB cost 2.61; at 1,000 connections 4 KiB reads gave
-    // 35k req/s where 64 KiB gave 29k (the working set is what costs there).
+    // Plain connections read through a multishot receive (no request per
+    // read; bench/RESULTS.md). TLS reads records into a buffer of its own,
+    // and those add up: 4 MiB in all, between 4 and 64 KiB each. Measured
+    // against nginx with 16 KiB bodies: 64 KiB reads are best for a few
+    // connections (one read per response); at 100 connections 41 KiB reads
+    // cost 2.28 CPU s per 100k requests where 10 KiB cost 2.61; at 1,000
+    // connections 4 KiB reads gave 35k req/s where 64 KiB gave 29k.
     const std::size_t buffer_size = std::clamp<std::size_t>((std::size_t{4} << 20) / plan_.connections, 4096, 65536);
-    auto buffer = std::make_unique<std::byte[]>(buffer_size);
+    std::unique_ptr<std::byte[]> buffer;  // for TLS only
+    if (plan_.tls) buffer = std::make_unique<std::byte[]>(buffer_size);
     Socket socket;
+    std::optional<MultishotReceiver> receiver;     // over `socket`, for http; gone before it closes
     std::unique_ptr<http::detail::TlsStream> tls;  // over `socket`, for https
     ConnectionHealth health(*this);
     // With --rate, each connection has its own schedule, offset so that the
@@ -237,6 +240,8 @@ class Worker {
                 tls = std::make_unique<http::detail::TlsStream>(tls_context_, socket);
                 co_await tls->connect(plan_.host, plan_.port);
                 if (tls->resumed()) ++result_.tls_resumed;
+              } else {
+                receiver.emplace(socket);
               }
             }
             phase = Phase::write;
@@ -248,12 +253,14 @@ class Worker {
             phase = Phase::read;
             parser.start(plan_.head_request);
             while (!complete) {
-              std::size_t n = 0;
+              std::span<const std::byte> received;
               if (tls) {
-                n = co_await tls->read(std::span(buffer.get(), buffer_size));
+                const std::size_t got = co_await tls->read(std::span(buffer.get(), buffer_size));
+                received = std::span(buffer.get(), got);
               } else {
-                n = co_await socket.recv(std::span(buffer.get(), buffer_size));
+                received = co_await receiver->receive();
               }
+              const std::size_t n = received.size();
               if (n == 0) {
                 parser.finish();
                 if (parser.message_complete()) {
@@ -265,7 +272,7 @@ class Worker {
                 break;
               }
               result_.bytes_read += n;
-              const std::size_t used = parser.feed({reinterpret_cast<const char*>(buffer.get()), n});
+              const std::size_t used = parser.feed({reinterpret_cast<const char*>(received.data()), n});
               if (parser.failed()) {
                 failure = "malformed response: " + parser.error();
                 break;
@@ -304,6 +311,7 @@ class Worker {
         }
         if (!reusable && socket.is_open()) {
           tls.reset();
+          receiver.reset();
           co_await socket.close();
         }
         if (!complete && phase == Phase::connect) co_await sleep(milliseconds(10));  // no busy loop on a refusing server
@@ -311,10 +319,12 @@ class Worker {
       }
     } catch (const CancelledError&) {
       tls.reset();
+      receiver.reset();
       socket.abort();  // the run is over: in flight requests are dropped
       throw;
     }
     tls.reset();
+    receiver.reset();
     if (socket.is_open()) co_await socket.close();
   }
 

@@ -1,0 +1,157 @@
+#include "coring/multishot_receiver.hpp"
+
+#include <cerrno>
+#include <vector>
+
+#include "coring/errors.hpp"
+#include "coring/loop.hpp"
+#include "ring.hpp"
+
+namespace coring {
+
+/// What the kernel's receive and the reading coroutine share. Freed by the
+/// receiver, or, when the receiver goes first, by the receive's last CQE.
+struct MultishotReceiver::State : detail::ListHook /* the loop's starved receivers */ {
+  /// One CQE: bytes in a provided buffer, or the end (0: the peer closed; < 0: -errno).
+  struct Chunk {
+    int result;
+    unsigned buffer;
+  };
+
+  struct Completion : detail::IoCompletion {
+    State* owner;
+  };
+  Completion op;
+  EventLoop& loop;
+  detail::Ring& ring;
+  int fd;
+  std::vector<Chunk> chunks;  // CQEs not yet taken, from `head`
+  std::size_t head = 0;
+  int held = -1;             // the buffer the last receive() handed out
+  bool ended = false;        // an end chunk is queued: no re-arming
+  bool orphaned = false;     // the receiver is gone; the kernel's last CQE frees this
+  detail::IntrusiveList<detail::SyncWaiter> waiter;  // at most one
+
+  State(EventLoop& l, int socket_fd) : loop(l), ring(l.ring()), fd(socket_fd) {
+    op.owner = this;
+    op.on_complete = &State::on_cqe;
+    chunks.reserve(8);
+  }
+
+  void arm() { ring.prep_recv_multishot(fd, &op); }
+
+  static void on_cqe(detail::IoCompletion* done) noexcept {
+    static_cast<Completion*>(done)->owner->take_cqe(done->result, done->flags);
+  }
+
+  void take_cqe(int result, unsigned flags) noexcept {
+    const bool more = detail::Ring::more_to_come(flags);
+    if (orphaned) {
+      if (result > 0 && detail::Ring::names_buffer(flags)) give_back(detail::Ring::buffer_id(flags));
+      if (!more) delete this;
+      return;
+    }
+    if (result > 0) {
+      push({result, detail::Ring::buffer_id(flags)});
+      if (!more) rearm();  // the kernel may end a multishot receive at any time
+    } else if (result == -ENOBUFS) {
+      // The pool ran dry: armed again when a buffer comes back (never spin).
+      starved().push_back(this);
+    } else if (result == -ECANCELED && op.cancel_sent) {
+      // Cancelled by the destructor, which turned it into an orphan first.
+    } else {
+      ended = true;
+      push({result, 0});
+    }
+  }
+
+  void rearm() noexcept {
+    try {
+      arm();
+    } catch (const std::exception& e) {  // a full submission queue: reported as a failed receive
+      ended = true;
+      push({-EAGAIN, 0});
+    }
+  }
+
+  void push(Chunk chunk) noexcept {
+    try {
+      chunks.push_back(chunk);
+    } catch (const std::bad_alloc&) {
+      if (chunk.result > 0) give_back(chunk.buffer);
+      ended = true;  // lose no bytes silently: the reader learns the stream broke
+      chunks.push_back({-ENOMEM, 0});  // reserved room: fits
+    }
+    if (auto* w = waiter.pop_front()) w->wake(true);
+  }
+
+  void release_held() noexcept {
+    if (held < 0) return;
+    give_back(static_cast<unsigned>(held));
+    held = -1;
+  }
+
+  void give_back(unsigned buffer) noexcept {
+    ring.give_back(buffer);
+    // One buffer back: one starved receive may go on.
+    if (State* hungry = starved().pop_front()) hungry->rearm();
+  }
+
+  /// Receivers whose receive ended with ENOBUFS, waiting for a buffer. One
+  /// loop per thread, so one list per thread.
+  static detail::IntrusiveList<State>& starved() noexcept {
+    static thread_local detail::IntrusiveList<State> list;
+    return list;
+  }
+};
+
+MultishotReceiver::MultishotReceiver(const Socket& socket) : state_(new State(EventLoop::get(), socket.fd())) {
+  try {
+    state_->arm();
+  } catch (...) {
+    delete state_;
+    throw;
+  }
+}
+
+MultishotReceiver::~MultishotReceiver() {
+  State& s = *state_;
+  // Off the starved list first: a buffer given back below must not re-arm it.
+  if (s.linked()) detail::IntrusiveList<State>::remove(&s);
+  s.release_held();
+  for (std::size_t i = s.head; i < s.chunks.size(); ++i)
+    if (s.chunks[i].result > 0) s.give_back(s.chunks[i].buffer);
+  if (s.op.in_flight) {
+    s.orphaned = true;
+    s.ring.prep_cancel(&s.op);
+  } else {
+    delete state_;
+  }
+}
+
+bool MultishotReceiver::Receive::await_ready() noexcept {
+  state_.release_held();
+  return state_.head < state_.chunks.size();
+}
+
+bool MultishotReceiver::Receive::await_suspend(std::coroutine_handle<> h) noexcept {
+  return park(state_.waiter, h);
+}
+
+std::span<const std::byte> MultishotReceiver::Receive::await_resume() {
+  if (unpark()) task->throw_if_cancelled();  // a bytes chunk that came meanwhile stays queued
+  State& s = state_;
+  const State::Chunk chunk = s.chunks[s.head];
+  if (chunk.result <= 0) {  // the end stays queued: every later receive sees it too
+    if (chunk.result < 0) throw OSError(-chunk.result, "recv");
+    return {};
+  }
+  if (++s.head == s.chunks.size()) {
+    s.chunks.clear();
+    s.head = 0;
+  }
+  s.held = static_cast<int>(chunk.buffer);
+  return {s.ring.provided_buffer(chunk.buffer), static_cast<std::size_t>(chunk.result)};
+}
+
+}  // namespace coring

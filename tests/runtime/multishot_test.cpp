@@ -1,0 +1,140 @@
+// MultishotReceiver: one armed receive per socket, filling the loop's
+// provided buffers; against our own listeners on loopback.
+#include <doctest/doctest.h>
+
+#include <coring/coring.hpp>
+#include <string>
+#include <vector>
+
+using namespace coring;
+using namespace std::chrono_literals;
+
+namespace {
+
+std::span<const std::byte> bytes(std::string_view s) { return std::as_bytes(std::span(s.data(), s.size())); }
+
+struct Pair {
+  Socket client, server;
+};
+
+Task<Pair> connected_pair() {
+  Listener listener = Listener::bind(SocketAddress::parse("127.0.0.1:0"));
+  Pair pair;
+  pair.client = co_await Socket::connect(listener.local_address());
+  pair.server = co_await listener.accept();
+  co_await listener.close();
+  co_return pair;
+}
+
+/// Text no two offsets of which look alike for long: a lost, doubled or
+/// reordered chunk shows.
+std::string pattern(std::size_t size) {
+  std::string text(size, '\0');
+  for (std::size_t i = 0; i < size; ++i) text[i] = static_cast<char>('a' + (i * 7 + i / 4096) % 26);
+  return text;
+}
+
+Task<std::string> receive_all(MultishotReceiver& receiver) {
+  std::string text;
+  for (;;) {
+    const auto chunk = co_await receiver.receive();
+    if (chunk.empty()) co_return text;
+    text.append(reinterpret_cast<const char*>(chunk.data()), chunk.size());
+  }
+}
+
+Task<> send_and_close(Socket& socket, std::string text) {
+  co_await socket.send_all(bytes(text));
+  co_await socket.close();
+}
+
+}  // namespace
+
+TEST_CASE("a multishot receiver delivers a large message whole, in order, then the end every time") {
+  auto outer = []() -> Task<> {
+    auto [client, server] = co_await connected_pair();
+    const std::string sent = pattern(1'000'000);
+    std::string got;
+    {
+      MultishotReceiver receiver(client);
+      auto sender = create_task(send_and_close(server, sent));
+      got = co_await receive_all(receiver);
+      CHECK((co_await receiver.receive()).empty());  // the end, again
+      co_await sender;
+    }
+    CHECK(got.size() == sent.size());
+    CHECK(got == sent);
+    co_await client.close();
+  };
+  run(outer());
+}
+
+TEST_CASE("more than the buffer pool holds, unread: the receive waits for buffers and loses nothing") {
+  auto outer = []() -> Task<> {
+    auto [client, server] = co_await connected_pair();
+    // 6 MB against a pool of 4 MB: the kernel fills every buffer, ends the
+    // receive with ENOBUFS, and it must be armed again as buffers come back.
+    const std::string sent = pattern(6'000'000);
+    MultishotReceiver receiver(client);
+    auto sender = create_task(send_and_close(server, sent));
+    co_await sleep(100ms);
+    const std::string got = co_await receive_all(receiver);
+    co_await sender;
+    CHECK(got.size() == sent.size());
+    CHECK(got == sent);
+  };
+  run(outer());
+}
+
+TEST_CASE("a cancelled receive loses no bytes, and the receiver goes on") {
+  auto outer = []() -> Task<> {
+    auto [client, server] = co_await connected_pair();
+    MultishotReceiver receiver(client);
+    CHECK_THROWS_AS(co_await wait_for(receiver.receive(), 20ms), TimeoutError);
+    co_await server.send_all(bytes("after the timeout"));
+    const auto chunk = co_await wait_for(receiver.receive(), 5s);
+    CHECK(std::string_view(reinterpret_cast<const char*>(chunk.data()), chunk.size()) == "after the timeout");
+    co_await server.close();
+    CHECK((co_await receiver.receive()).empty());
+  };
+  run(outer());
+}
+
+TEST_CASE("destroying an armed receiver lets its socket close: the peer sees the end") {
+  auto outer = []() -> Task<> {
+    auto [client, server] = co_await connected_pair();
+    {
+      MultishotReceiver receiver(client);
+      co_await server.send_all(bytes("unread"));
+      co_await sleep(10ms);  // the kernel has filled a buffer that nobody takes
+    }
+    co_await client.close();
+    std::byte buffer[16];
+    CHECK(co_await wait_for(server.recv(buffer), 5s) == 0);
+    co_await server.close();
+  };
+  run(outer());
+}
+
+TEST_CASE("many receivers at once share the pool") {
+  auto outer = []() -> Task<> {
+    constexpr std::size_t count = 50;
+    std::vector<Pair> pairs;
+    for (std::size_t i = 0; i < count; ++i) pairs.push_back(co_await connected_pair());
+    std::vector<Task<std::string>> readers;
+    std::vector<std::unique_ptr<MultishotReceiver>> receivers;
+    for (auto& p : pairs) {
+      receivers.push_back(std::make_unique<MultishotReceiver>(p.client));
+      readers.push_back(receive_all(*receivers.back()));
+    }
+    auto reading = create_task(gather(std::move(readers)));
+    std::vector<Task<>> senders;
+    for (std::size_t i = 0; i < count; ++i) senders.push_back(send_and_close(pairs[i].server, pattern(100'000 + i)));
+    co_await gather(std::move(senders));
+    const std::vector<std::string> got = co_await reading;
+    for (std::size_t i = 0; i < count; ++i) CHECK(got[i] == pattern(100'000 + i));
+    receivers.clear();
+    for (auto& p : pairs) co_await p.client.close();
+  };
+  run(outer());
+}
