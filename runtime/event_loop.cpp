@@ -36,6 +36,9 @@ EventLoop::~EventLoop() {
   try {
     cancel_all_tasks();
     remote_->stop();
+    // What is still in flight belongs to no task: an armed multishot receive
+    // (its receiver outlived every task) would otherwise be waited for forever.
+    if (ring_->in_flight() > 1) ring_->prep_cancel_everything();
     while (ring_->in_flight() > 0) ring_->submit_and_reap(true, std::nullopt);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "coring: error while closing the event loop: %s\n", e.what());

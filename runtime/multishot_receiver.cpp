@@ -129,6 +129,8 @@ MultishotReceiver::~MultishotReceiver() {
   }
 }
 
+bool MultishotReceiver::ready() const noexcept { return state_->head < state_->chunks.size(); }
+
 bool MultishotReceiver::Receive::await_ready() noexcept {
   state_.release_held();
   return state_.head < state_.chunks.size();

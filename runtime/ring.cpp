@@ -234,6 +234,12 @@ void Ring::prep_poll(int fd, unsigned events, IoCompletion* op) {
   io_uring_sqe_set_data(sqe, op);
 }
 
+void Ring::prep_cancel_everything() {
+  auto* sqe = static_cast<io_uring_sqe*>(next_sqe(nullptr));
+  io_uring_prep_cancel64(sqe, 0, IORING_ASYNC_CANCEL_ANY);
+  io_uring_sqe_set_data(sqe, nullptr);
+}
+
 void Ring::prep_recv_multishot(int fd, IoCompletion* op) {
   provided_buffers();
   auto* sqe = static_cast<io_uring_sqe*>(next_sqe(op));

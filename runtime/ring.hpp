@@ -38,6 +38,9 @@ class Ring {
   void prep_poll(int fd, unsigned events, IoCompletion* op);
   /// Asks the kernel to cancel `target`; its CQE still arrives (with -ECANCELED).
   void prep_cancel(IoCompletion* target);
+  /// Asks the kernel to cancel every operation in flight (the loop's close:
+  /// a multishot receive never ends by itself).
+  void prep_cancel_everything();
   /// A receive that stays armed: a CQE for every fill of a provided buffer,
   /// each with IORING_CQE_F_MORE while it stays armed (`op` is in flight
   /// until the last). Makes the provided-buffer pool on first use.

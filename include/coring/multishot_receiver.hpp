@@ -48,6 +48,10 @@ class MultishotReceiver {
 
   /// The next bytes received. One receive at a time.
   Receive receive() noexcept { return Receive(*state_); }
+  /// Bytes, the end or an error have come that no receive() has taken: a
+  /// receive would not wait. (A pooled connection that has something to
+  /// read while idle is out of step or closed, and is not reused.)
+  [[nodiscard]] bool ready() const noexcept;
 
  private:
   State* state_;  // on the heap: it outlives this object while the kernel holds the receive

@@ -10,6 +10,7 @@
 #include <coring/http/client.hpp>
 #include <coring/http/server.hpp>
 
+#include "../support/one_answer_server.hpp"
 #include "../support/server_fixture.hpp"
 
 using namespace coring;
@@ -150,11 +151,11 @@ TEST_CASE("each chunk is on the wire before the next one is asked for, framed as
 }
 
 TEST_CASE("a streamed body is not retried on a stale pooled connection") {
-  with_server(
-      [](Server& server) -> Task<> {
+  using test_support::OneAnswerServer;
+  run(test_support::with_one_answer_server(
+      OneAnswerServer::Then::close_on_next_request, [](OneAnswerServer& server) -> Task<> {
         co_await with_session({}, [&](ClientSession& s) -> Task<> {
           CHECK(co_await (co_await s.get(server.base_url() + "/")).read() == "fine");
-          co_await sleep(10ms);  // let the close reach us
           auto chunks = std::make_shared<Chunks>();
           chunks->pieces = {"one", "two"};
           // PUT is idempotent: only the streamed body stops the retry.
@@ -163,8 +164,7 @@ TEST_CASE("a streamed body is not retried on a stale pooled connection") {
                                doctest::Contains("a streamed body is not sent twice"), ServerDisconnectedError);
           CHECK(server.connections_accepted() == 1);
         });
-      },
-      test_support::answer_then_drop);
+      }));
 }
 
 TEST_CASE("a producer's exception fails the request as is, and its connection is not reused") {
