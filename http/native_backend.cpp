@@ -212,9 +212,7 @@ class NativeBody final : public BodySource {
         if (c.tls) {
           n = co_await c.tls->read(buffer);
         } else if (c.receiver) {
-          const auto chunk = co_await c.receiver->receive();  // a provided buffer's 4 KiB at most
-          std::memcpy(buffer.data(), chunk.data(), chunk.size());
-          n = chunk.size();
+          n = co_await c.receiver->receive_into(buffer);  // holds no pool buffer once idle
         } else {
           n = co_await c.socket.recv(buffer);
         }

@@ -72,4 +72,10 @@ void free_frame(void* frame, std::size_t size) noexcept {
   ++pool.count[c];
 }
 
+std::size_t cached_frame_bytes() noexcept {
+  std::size_t bytes = 0;
+  for (std::size_t c = 0; c < classes; ++c) bytes += pool.count[c] * (c + 1) * granule;
+  return bytes;
+}
+
 }  // namespace coring::detail

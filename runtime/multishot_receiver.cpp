@@ -1,6 +1,9 @@
 #include "coring/multishot_receiver.hpp"
 
+#include <algorithm>
 #include <cerrno>
+#include <cstring>
+#include <utility>
 #include <vector>
 
 #include "coring/errors.hpp"
@@ -27,6 +30,7 @@ struct MultishotReceiver::State : detail::ListHook /* the loop's starved receive
   int fd;
   std::vector<Chunk> chunks;  // CQEs not yet taken, from `head`
   std::size_t head = 0;
+  std::size_t front_offset = 0;  // bytes of chunks[head] already copied out by receive_into
   int held = -1;             // the buffer the last receive() handed out
   bool ended = false;        // an end chunk is queued: no re-arming
   bool orphaned = false;     // the receiver is gone; the kernel's last CQE frees this
@@ -85,6 +89,13 @@ struct MultishotReceiver::State : detail::ListHook /* the loop's starved receive
     if (auto* w = waiter.pop_front()) w->wake(true);
   }
 
+  void pop_front() noexcept {
+    if (++head == chunks.size()) {
+      chunks.clear();
+      head = 0;
+    }
+  }
+
   void release_held() noexcept {
     if (held < 0) return;
     give_back(static_cast<unsigned>(held));
@@ -131,29 +142,46 @@ MultishotReceiver::~MultishotReceiver() {
 
 bool MultishotReceiver::ready() const noexcept { return state_->head < state_->chunks.size(); }
 
-bool MultishotReceiver::Receive::await_ready() noexcept {
+bool MultishotReceiver::Wait::await_ready() noexcept {
   state_.release_held();
   return state_.head < state_.chunks.size();
 }
 
-bool MultishotReceiver::Receive::await_suspend(std::coroutine_handle<> h) noexcept {
-  return park(state_.waiter, h);
+bool MultishotReceiver::Wait::await_suspend(std::coroutine_handle<> h) noexcept { return park(state_.waiter, h); }
+
+bool MultishotReceiver::Wait::resume_with_bytes() {
+  if (unpark()) task->throw_if_cancelled();  // a bytes chunk that came meanwhile stays queued
+  const int result = state_.chunks[state_.head].result;
+  // The end stays queued: every later receive sees it too.
+  if (result < 0) throw OSError(-result, "recv");
+  return result > 0;
 }
 
 std::span<const std::byte> MultishotReceiver::Receive::await_resume() {
-  if (unpark()) task->throw_if_cancelled();  // a bytes chunk that came meanwhile stays queued
+  if (!resume_with_bytes()) return {};
   State& s = state_;
   const State::Chunk chunk = s.chunks[s.head];
-  if (chunk.result <= 0) {  // the end stays queued: every later receive sees it too
-    if (chunk.result < 0) throw OSError(-chunk.result, "recv");
-    return {};
-  }
-  if (++s.head == s.chunks.size()) {
-    s.chunks.clear();
-    s.head = 0;
-  }
+  const std::size_t offset = std::exchange(s.front_offset, 0);
+  s.pop_front();
   s.held = static_cast<int>(chunk.buffer);
-  return {s.ring.provided_buffer(chunk.buffer), static_cast<std::size_t>(chunk.result)};
+  return {s.ring.provided_buffer(chunk.buffer) + offset, static_cast<std::size_t>(chunk.result) - offset};
+}
+
+std::size_t MultishotReceiver::ReceiveInto::await_resume() {
+  if (!resume_with_bytes()) return 0;
+  State& s = state_;
+  const State::Chunk chunk = s.chunks[s.head];
+  const std::size_t left = static_cast<std::size_t>(chunk.result) - s.front_offset;
+  const std::size_t n = std::min(left, destination_.size());
+  std::memcpy(destination_.data(), s.ring.provided_buffer(chunk.buffer) + s.front_offset, n);
+  if (n < left) {
+    s.front_offset += n;
+  } else {
+    s.front_offset = 0;
+    s.pop_front();
+    s.give_back(chunk.buffer);
+  }
+  return n;
 }
 
 }  // namespace coring

@@ -31,23 +31,48 @@ class MultishotReceiver {
 
   struct State;
 
-  class [[nodiscard]] Receive final : detail::SyncWaiter {
+  /// Waits for bytes (or the end) to be queued; both receives build on it.
+  class Wait : protected detail::SyncWaiter {
    public:
-    explicit Receive(State& state) noexcept : state_(state) {}
+    explicit Wait(State& state) noexcept : state_(state) {}
     bool await_ready() noexcept;
     bool await_suspend(std::coroutine_handle<> h) noexcept;
-    /// The bytes, valid until the next receive() or the receiver's end;
-    /// empty when the peer has closed its side. OSError on a failed receive.
-    /// If cancelled, CancelledError, and no bytes are lost: they come with
-    /// the next receive().
-    std::span<const std::byte> await_resume();
 
-   private:
+   protected:
+    /// Raises a cancellation; then an OSError for a failed receive. False at the end.
+    bool resume_with_bytes();
     State& state_;
   };
 
-  /// The next bytes received. One receive at a time.
+  class [[nodiscard]] Receive final : public Wait {
+   public:
+    using Wait::Wait;
+    /// The bytes, in place in a provided buffer, valid until the next
+    /// receive or the receiver's end (the buffer is held until then);
+    /// empty when the peer has closed its side. OSError on a failed
+    /// receive. If cancelled, CancelledError, and no bytes are lost: they
+    /// come with the next receive.
+    std::span<const std::byte> await_resume();
+  };
+
+  class [[nodiscard]] ReceiveInto final : public Wait {
+   public:
+    ReceiveInto(State& state, std::span<std::byte> destination) noexcept : Wait(state), destination_(destination) {}
+    /// Bytes copied into the destination (as Socket::recv: 0 at the end);
+    /// a buffer goes back to the pool as soon as it is copied out whole.
+    std::size_t await_resume();
+
+   private:
+    std::span<std::byte> destination_;
+  };
+
+  /// The next bytes received, in place: for a reader that parses them at
+  /// once and comes back for more. One receive at a time.
   Receive receive() noexcept { return Receive(*state_); }
+  /// The next bytes received, copied into `destination`: for a reader that
+  /// may stay away for long (an idle pooled connection), which then holds
+  /// no buffer of the pool.
+  ReceiveInto receive_into(std::span<std::byte> destination) noexcept { return {*state_, destination}; }
   /// Bytes, the end or an error have come that no receive() has taken: a
   /// receive would not wait. (A pooled connection that has something to
   /// read while idle is out of step or closed, and is not reused.)

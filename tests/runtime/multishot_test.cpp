@@ -1,6 +1,7 @@
 // MultishotReceiver: one armed receive per socket, filling the loop's
 // provided buffers; against our own listeners on loopback.
 #include <doctest/doctest.h>
+#include <sys/resource.h>
 
 #include <coring/coring.hpp>
 #include <string>
@@ -75,11 +76,15 @@ TEST_CASE("more than the buffer pool holds, unread: the receive waits for buffer
     // 6 MB against a pool of 4 MB: the kernel fills every buffer, ends the
     // receive with ENOBUFS, and it must be armed again as buffers come back.
     const std::string sent = pattern(6'000'000);
-    MultishotReceiver receiver(client);
-    auto sender = create_task(send_and_close(server, sent));
-    co_await sleep(100ms);
-    const std::string got = co_await receive_all(receiver);
-    co_await sender;
+    std::string got;
+    {
+      MultishotReceiver receiver(client);
+      auto sender = create_task(send_and_close(server, sent));
+      co_await sleep(100ms);
+      got = co_await receive_all(receiver);
+      co_await sender;
+    }
+    co_await client.close();
     CHECK(got.size() == sent.size());
     CHECK(got == sent);
   };
@@ -89,13 +94,16 @@ TEST_CASE("more than the buffer pool holds, unread: the receive waits for buffer
 TEST_CASE("a cancelled receive loses no bytes, and the receiver goes on") {
   auto outer = []() -> Task<> {
     auto [client, server] = co_await connected_pair();
-    MultishotReceiver receiver(client);
-    CHECK_THROWS_AS(co_await wait_for(receiver.receive(), 20ms), TimeoutError);
-    co_await server.send_all(bytes("after the timeout"));
-    const auto chunk = co_await wait_for(receiver.receive(), 5s);
-    CHECK(std::string_view(reinterpret_cast<const char*>(chunk.data()), chunk.size()) == "after the timeout");
-    co_await server.close();
-    CHECK((co_await receiver.receive()).empty());
+    {
+      MultishotReceiver receiver(client);
+      CHECK_THROWS_AS(co_await wait_for(receiver.receive(), 20ms), TimeoutError);
+      co_await server.send_all(bytes("after the timeout"));
+      const auto chunk = co_await wait_for(receiver.receive(), 5s);
+      CHECK(std::string_view(reinterpret_cast<const char*>(chunk.data()), chunk.size()) == "after the timeout");
+      co_await server.close();
+      CHECK((co_await receiver.receive()).empty());
+    }
+    co_await client.close();
   };
   run(outer());
 }
@@ -135,6 +143,66 @@ TEST_CASE("many receivers at once share the pool") {
     for (std::size_t i = 0; i < count; ++i) CHECK(got[i] == pattern(100'000 + i));
     receivers.clear();
     for (auto& p : pairs) co_await p.client.close();
+  };
+  run(outer());
+}
+
+TEST_CASE("receive_into copies in pieces as small as asked, and loses nothing") {
+  auto outer = []() -> Task<> {
+    auto [client, server] = co_await connected_pair();
+    const std::string sent = pattern(300'000);
+    std::string got;
+    {
+      MultishotReceiver receiver(client);
+      auto sender = create_task(send_and_close(server, sent));
+      std::byte piece[1000];  // smaller than a provided buffer: chunks are split
+      for (;;) {
+        const std::size_t n = co_await receiver.receive_into(piece);
+        if (n == 0) break;
+        CHECK(n <= sizeof piece);
+        got.append(reinterpret_cast<const char*>(piece), n);
+      }
+      co_await sender;
+    }
+    co_await client.close();
+    CHECK(got == sent);
+  };
+  run(outer());
+}
+
+TEST_CASE("readers of receive_into that stop reading hold no buffer: more of them than the pool has go on") {
+  // 1,100 idle readers against 1,024 buffers: had each kept its last
+  // buffer, the pool would be dry and the second messages would never come.
+  constexpr std::size_t count = 1100;
+  rlimit files{};
+  getrlimit(RLIMIT_NOFILE, &files);
+  if (files.rlim_cur < 2 * count + 100) {
+    files.rlim_cur = std::min<rlim_t>(files.rlim_max, 2 * count + 100);
+    setrlimit(RLIMIT_NOFILE, &files);
+  }
+  if (files.rlim_cur < 2 * count + 100) {
+    MESSAGE("skipped: RLIMIT_NOFILE is " << files.rlim_cur << ", this needs " << 2 * count + 100);
+    return;
+  }
+  auto outer = []() -> Task<> {
+    std::vector<Pair> pairs;
+    for (std::size_t i = 0; i < count; ++i) pairs.push_back(co_await connected_pair());
+    std::vector<std::unique_ptr<MultishotReceiver>> receivers;
+    for (auto& p : pairs) receivers.push_back(std::make_unique<MultishotReceiver>(p.client));
+    std::size_t got = 0;
+    for (int round = 0; round < 2; ++round) {
+      for (auto& p : pairs) co_await p.server.send_all(bytes("hello"));
+      for (auto& r : receivers) {
+        std::byte buffer[16];
+        got += co_await wait_for(r->receive_into(buffer), 5s);
+      }
+    }
+    CHECK(got == 2 * 5 * count);
+    receivers.clear();
+    for (auto& p : pairs) {
+      co_await p.client.close();
+      co_await p.server.close();
+    }
   };
   run(outer());
 }

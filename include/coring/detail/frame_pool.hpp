@@ -9,5 +9,8 @@ namespace coring::detail {
 
 void* allocate_frame(std::size_t size);
 void free_frame(void* frame, std::size_t size) noexcept;
+/// Bytes of freed frames this thread's cache holds (at most 4,096 frames of
+/// each size class): the memory of the largest burst of tasks so far.
+std::size_t cached_frame_bytes() noexcept;
 
 }  // namespace coring::detail
