@@ -7,6 +7,8 @@
 //   RESULT client=coring_client requests=N rps=R errors=E allocs_per_request=A
 // where A counts heap allocations (operator new is replaced in this binary)
 // over the second half of the requests, when connections are open and warm.
+// CORING_BATCH_WAIT_US=N in the environment runs the loop with
+// EventLoopOptions::batch_wait of N microseconds (default 0, as the library's).
 #include "allocation_counter.hpp"
 
 #include <algorithm>
@@ -76,7 +78,9 @@ int main(int argc, char** argv) {
   counts.left = static_cast<std::size_t>(std::strtoul(argv[3], nullptr, 10));
   counts.half = counts.left / 2;
   const auto start = std::chrono::steady_clock::now();
-  run(load(url, connections, depth, counts));
+  EventLoopOptions options;
+  if (const char* wait = std::getenv("CORING_BATCH_WAIT_US")) options.batch_wait = std::chrono::microseconds(std::atoi(wait));
+  run(load(url, connections, depth, counts), options);
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   const double allocs_per_request =
       counts.done > counts.half
