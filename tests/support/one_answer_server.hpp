@@ -10,6 +10,8 @@
 #include <coring/coring.hpp>
 #include <string>
 #include <vector>
+
+#include "server_fixture.hpp"
 #include <string_view>
 
 namespace test_support {
@@ -90,20 +92,7 @@ class OneAnswerServer {
 template <class Body>
 coring::Task<> with_one_answer_server(OneAnswerServer::Then then, Body body) {
   OneAnswerServer server(then);
-  auto serving = coring::create_task(server.serve());
-  std::exception_ptr failure;
-  try {
-    co_await body(server);
-  } catch (...) {
-    failure = std::current_exception();
-  }
-  serving.cancel();
-  try {
-    co_await serving;
-  } catch (const coring::CancelledError&) {
-  }
-  co_await server.close();
-  if (failure) std::rethrow_exception(failure);
+  co_await serve_beside(server, body);
 }
 
 }  // namespace test_support

@@ -7,10 +7,11 @@
 
 namespace test_support {
 
-template <class Body>
-coring::Task<> serve_while(coring::http::Server::Handler handler, Body& body,
-                           std::optional<coring::http::ServerTLS> tls = std::nullopt) {
-  coring::http::Server server(coring::SocketAddress::parse("127.0.0.1:0"), std::move(handler), std::move(tls));
+/// Runs `body(server)` while `server.serve()` runs beside it; then stops
+/// and closes the server, and rethrows what the body threw. For any server
+/// with serve() and close().
+template <class AnyServer, class Body>
+coring::Task<> serve_beside(AnyServer& server, Body& body) {
   auto serving = coring::create_task(server.serve());
   std::exception_ptr failure;
   try {
@@ -25,6 +26,13 @@ coring::Task<> serve_while(coring::http::Server::Handler handler, Body& body,
   }
   co_await server.close();
   if (failure) std::rethrow_exception(failure);
+}
+
+template <class Body>
+coring::Task<> serve_while(coring::http::Server::Handler handler, Body& body,
+                           std::optional<coring::http::ServerTLS> tls = std::nullopt) {
+  coring::http::Server server(coring::SocketAddress::parse("127.0.0.1:0"), std::move(handler), std::move(tls));
+  co_await serve_beside(server, body);
 }
 
 /// A handler that answers "fine", then closes the connection without saying
