@@ -1,10 +1,10 @@
 #include "connection_pool.hpp"
 
 #include "coring/loop.hpp"
+#include "deadline.hpp"
 
 namespace coring::http::detail {
 
-using Clock = std::chrono::steady_clock;
 
 // ---- Lease ----
 
@@ -122,7 +122,7 @@ Task<Lease> ConnectionPool::acquire(std::string_view key, Reuse reuse) {
     co_return lease;
   }
   auto& idle = host->second.idle;
-  const auto now = Clock::now();
+  const auto now = loop_now();
   while (reuse != Reuse::none && !idle.empty()) {
     std::shared_ptr<Connection> candidate = std::move(idle.back());
     idle.pop_back();
@@ -196,7 +196,7 @@ void ConnectionPool::release_slot(std::string_view key, std::shared_ptr<Connecti
     }
   }
   if (connection && reusable && !closed_ && !options_.force_close && !connection->has_unread() &&
-      connection->idle_until > Clock::now()) {
+      connection->idle_until > loop_now()) {
     const auto until = connection->idle_until;
     host.idle.push_back(std::move(connection));
     arm_by(until);
@@ -266,7 +266,7 @@ void ConnectionPool::arm_by(Clock::time_point when) noexcept {
 }
 
 void ConnectionPool::on_timer() noexcept {
-  const auto now = Clock::now();
+  const auto now = loop_now();
   for (auto& [key, host] : hosts_)
     std::erase_if(host.idle, [now](const std::shared_ptr<Connection>& c) { return c->idle_until <= now; });
   arm_expiry();

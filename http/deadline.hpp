@@ -9,11 +9,16 @@
 #include "coring/http/errors.hpp"
 #include "coring/http/timeout.hpp"
 #include "coring/http/url.hpp"
+#include "coring/loop.hpp"
 #include "coring/wait.hpp"
 
 namespace coring::http::detail {
 
 using Clock = std::chrono::steady_clock;
+
+/// Now, as the loop read it at the start of this pass (EventLoop::time):
+/// a request reads the clock a dozen times for its deadlines and timings.
+inline Clock::time_point loop_now() { return EventLoop::get().time(); }
 
 struct Deadline {
   std::optional<Clock::time_point> at;
@@ -42,7 +47,7 @@ inline Deadline earliest(std::initializer_list<Deadline> deadlines) {
 class PhaseDeadline {
  public:
   explicit PhaseDeadline(const Deadline& d) : deadline_(d) {
-    if (d.at) scope_.emplace(std::chrono::duration_cast<std::chrono::nanoseconds>(*d.at - Clock::now()));
+    if (d.at) scope_.emplace(std::chrono::duration_cast<std::chrono::nanoseconds>(*d.at - loop_now()));
   }
   bool expired() noexcept { return scope_ && scope_->caused_cancellation(); }
   [[noreturn]] void raise(const URL& url) const { throw_timeout(deadline_, url); }

@@ -14,10 +14,9 @@ namespace coring::http::detail {
 
 namespace {
 
-using Clock = std::chrono::steady_clock;
 
 Timings::Duration since(Clock::time_point t) {
-  return std::chrono::duration_cast<Timings::Duration>(Clock::now() - t);
+  return std::chrono::duration_cast<Timings::Duration>(loop_now() - t);
 }
 
 bool is_idempotent(std::string_view method) {
@@ -147,7 +146,7 @@ Clock::time_point idle_deadline(std::optional<long> server_seconds, Seconds keep
   // size, must not overflow the clock's nanoseconds.
   Seconds idle = keepalive;
   if (server_seconds) idle = std::min(idle, std::max(Seconds(static_cast<double>(*server_seconds) - 1), Seconds(0)));
-  return Clock::now() + std::chrono::duration_cast<Clock::duration>(idle);
+  return loop_now() + std::chrono::duration_cast<Clock::duration>(idle);
 }
 
 /// The body of a response read from a pooled connection.
@@ -203,7 +202,7 @@ class NativeBody final : public BodySource {
       co_return;
     }
     const Deadline d = earliest({Deadline::after(started_, timeout_.total, TimeoutKind::total),
-                                 Deadline::after(Clock::now(), timeout_.sock_read, TimeoutKind::sock_read)});
+                                 Deadline::after(loop_now(), timeout_.sock_read, TimeoutKind::sock_read)});
     std::size_t n = 0;
     {
       PhaseDeadline phase(d);
@@ -335,7 +334,7 @@ Task<> NativeBackend::secure(Connection& c, const URL& url) {
 }
 
 Task<Lease> NativeBackend::open_connection(const PreparedRequest& r, Timings& timings, ConnectionPool::Reuse reuse) {
-  const auto wait_started = Clock::now();
+  const auto wait_started = loop_now();
   const Deadline total = Deadline::after(r.started, r.timeout.total, TimeoutKind::total);
   const Deadline connect = Deadline::after(wait_started, r.timeout.connect, TimeoutKind::connect);
   Lease lease;
@@ -361,7 +360,7 @@ Task<Lease> NativeBackend::open_connection(const PreparedRequest& r, Timings& ti
   emit(r.traces, &TraceConfig::on_connection_create_start, r.url);
 
   std::vector<SocketAddress> addresses;
-  const auto dns_started = Clock::now();
+  const auto dns_started = loop_now();
   if (options_.unix_socket_path) {
     addresses.push_back(SocketAddress::unix_path(*options_.unix_socket_path));
   } else {
@@ -381,7 +380,7 @@ Task<Lease> NativeBackend::open_connection(const PreparedRequest& r, Timings& ti
     }
   }
   timings.dns = since(dns_started);
-  const auto connect_started = Clock::now();
+  const auto connect_started = loop_now();
   int last_error = 0;
   std::string last_address;
   for (const SocketAddress& address : addresses) {
@@ -393,7 +392,7 @@ Task<Lease> NativeBackend::open_connection(const PreparedRequest& r, Timings& ti
       lease.connection->socket = std::move(socket);
       timings.connect = since(connect_started);
       if (r.url.is_https()) {
-        const auto tls_started = Clock::now();
+        const auto tls_started = loop_now();
         co_await secure(*lease.connection, r.url);  // under the same deadlines, as aiohttp's sock_connect
         timings.tls = since(tls_started);
         timings.tls_resumed = lease.connection->tls->resumed();
@@ -463,7 +462,7 @@ Task<ClientResponse> NativeBackend::send(const PreparedRequest& r) {
         }
       }
       body->start_reading(r.method == "HEAD");
-      const auto sent = Clock::now();
+      const auto sent = loop_now();
       while (!c.parser.head_complete()) {
         try {
           co_await body->receive(c);

@@ -39,7 +39,8 @@ namespace {
 /// response's Set-Cookie fields go into the jar.
 Task<ClientResponse> send_with_cookies(ClientSession::Impl& s, const PreparedRequest& r) {
   if (!s.options.use_cookies) co_return co_await s.backend->send(r);
-  const std::string cookies = s.jar.header_for(r.url);
+  // An empty jar, or no Set-Cookie: the jar's clock is not read.
+  const std::string cookies = s.jar.size() == 0 ? std::string() : s.jar.header_for(r.url);
   PreparedRequest hop;
   const PreparedRequest* request = &r;
   if (!cookies.empty()) {
@@ -52,7 +53,7 @@ Task<ClientResponse> send_with_cookies(ClientSession::Impl& s, const PreparedReq
     request = &hop;
   }
   ClientResponse response = co_await s.backend->send(*request);
-  s.jar.update(response.headers(), r.url);
+  if (response.headers().get("Set-Cookie")) s.jar.update(response.headers(), r.url);
   co_return response;
 }
 /// Turns a request's auth, or its URL's user:password, or the session's
@@ -141,7 +142,7 @@ Task<ClientResponse> ClientSession::request(std::string method, std::string url_
   // A method with a space, CR or LF would let it inject into the request line.
   if (!is_token(method)) throw InvalidRequestError("request method \"" + method + "\" is not a valid token");
   PreparedRequest r;
-  r.started = std::chrono::steady_clock::now();
+  r.started = EventLoop::get().time();
   r.method = std::move(method);
   r.url = (s.base_url ? s.base_url->join(url_text) : URL::parse(url_text)).with_query(options.params);
   r.timeout = options.timeout.value_or(s.options.timeout);

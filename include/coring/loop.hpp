@@ -94,6 +94,11 @@ class EventLoop {
   /// Number of io_uring_enter calls so far (for benchmarks and tests).
   [[nodiscard]] std::uint64_t enter_count() const noexcept;
   [[nodiscard]] std::size_t live_tasks() const noexcept { return live_tasks_; }
+  /// The loop's clock, read once per pass, before the pass resumes anything
+  /// (libuv's uv_now): for deadlines and timings on hot paths, where a clock
+  /// read per use adds up (27 ns each on a kvm-clock VM). Behind the true
+  /// time by at most the time the pass has run so far.
+  [[nodiscard]] clock::time_point time() const noexcept { return time_; }
   [[nodiscard]] std::size_t pending_timers() const noexcept { return timers_.size(); }
 
   // ---- used by awaitables and the runtime; not needed by applications ----
@@ -122,6 +127,7 @@ class EventLoop {
   detail::TaskBase* current_ = nullptr;
   bool running_ = false;
   std::chrono::microseconds batch_wait_;
+  clock::time_point time_ = clock::now();
   std::unique_ptr<detail::Ring> ring_;
   std::unique_ptr<detail::RemoteQueue> remote_;
 };
