@@ -254,3 +254,21 @@ TEST_CASE("awaiting a task with a cancellation already pending cancels that task
   };
   run(outer());
 }
+
+TEST_CASE("the loop's time is read once per pass: it never runs ahead of the clock and advances with it") {
+  auto outer = []() -> Task<> {
+    EventLoop& loop = EventLoop::get();
+    const auto first = loop.time();
+    CHECK(first <= EventLoop::clock::now());
+    // Within a pass it stands still, however long the pass runs.
+    const auto busy_until = EventLoop::clock::now() + 2ms;
+    while (EventLoop::clock::now() < busy_until) {
+    }
+    CHECK(loop.time() == first);
+    const auto before_sleep = EventLoop::clock::now();
+    co_await sleep(5ms);
+    CHECK(loop.time() >= before_sleep + 5ms);
+    CHECK(loop.time() <= EventLoop::clock::now());
+  };
+  run(outer());
+}
