@@ -1,5 +1,6 @@
 #include "coring/http/url.hpp"
 
+#include <charconv>
 #include <arpa/inet.h>
 
 #include <cstdio>
@@ -215,11 +216,20 @@ std::string URL::origin() const {
 }
 
 std::string_view URL::origin_into(std::span<char> buffer) const noexcept {
+  // By hand rather than snprintf: the pool looks this up for every request.
   const bool ipv6 = host_.find(':') != std::string::npos;
-  const int n = std::snprintf(buffer.data(), buffer.size(), "%s://%s%s%s:%u", scheme_.c_str(), ipv6 ? "[" : "",
-                              host_.c_str(), ipv6 ? "]" : "", static_cast<unsigned>(port_));
-  if (n <= 0 || static_cast<std::size_t>(n) >= buffer.size()) return {};
-  return {buffer.data(), static_cast<std::size_t>(n)};
+  std::size_t at = 0;
+  auto put = [&](std::string_view piece) {
+    if (at + piece.size() > buffer.size()) return false;
+    piece.copy(buffer.data() + at, piece.size());
+    at += piece.size();
+    return true;
+  };
+  if (!put(scheme_) || !put("://") || (ipv6 && !put("[")) || !put(host_) || (ipv6 && !put("]")) || !put(":"))
+    return {};
+  const auto [end, error] = std::to_chars(buffer.data() + at, buffer.data() + buffer.size(), port_);
+  if (error != std::errc{}) return {};
+  return {buffer.data(), static_cast<std::size_t>(end - buffer.data())};
 }
 
 std::string URL::to_string() const { return scheme_ + "://" + host_header() + target(); }
