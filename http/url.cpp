@@ -1,8 +1,8 @@
 #include "coring/http/url.hpp"
 
-#include <charconv>
 #include <arpa/inet.h>
 
+#include <charconv>
 #include <cstdio>
 
 #include "coring/http/errors.hpp"
