@@ -1,12 +1,10 @@
 #pragma once
 // A raw server on 127.0.0.1 that answers the first request of each
-// connection with "fine" and then misbehaves in one of two ways the project's
-// own server never does, for the pool's stale-connection rules:
+// connection with "fine" and then misbehaves in a way the project's own
+// server never does, for the pool's stale-connection rules:
 //   close_on_next_request: closes the connection, unanswered, when the next
 //     request arrives. The client could not have known: it must retry an
 //     idempotent request on a new connection, and fail any other.
-//   answer_unasked: 20 ms later sends a second answer nobody asked for. A
-//     client that reuses the connection would take it for its next answer.
 #include <coring/coring.hpp>
 #include <string>
 #include <vector>
@@ -18,7 +16,7 @@ namespace test_support {
 
 class OneAnswerServer {
  public:
-  enum class Then { close_on_next_request, answer_unasked };
+  enum class Then { close_on_next_request };
 
   explicit OneAnswerServer(Then then)
       : then_(then), listener_(coring::Listener::bind(coring::SocketAddress::parse("127.0.0.1:0"))) {}
@@ -66,14 +64,8 @@ class OneAnswerServer {
     try {
       if (co_await read_request(socket)) {
         co_await socket.send_all(bytes("HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nfine"));
-        if (then_ == Then::answer_unasked) {
-          co_await coring::sleep(std::chrono::milliseconds(20));
-          co_await socket.send_all(bytes("HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nstale"));
-          (void)co_await read_request(socket);  // holds it open until the client closes it
-        } else {
-          std::byte buffer[4096];
-          (void)co_await socket.recv(buffer);  // the next request's first bytes: closed unanswered
-        }
+        std::byte buffer[4096];
+        (void)co_await socket.recv(buffer);  // the next request's first bytes: closed unanswered
       }
     } catch (const coring::OSError&) {  // the client went first
     } catch (const coring::CancelledError&) {  // the test is over
