@@ -5,7 +5,6 @@
 
 namespace coring::http::detail {
 
-
 // ---- Lease ----
 
 Lease::Lease(Lease&& other) noexcept

@@ -14,7 +14,6 @@ namespace coring::http::detail {
 
 namespace {
 
-
 Timings::Duration since(Clock::time_point t) {
   return std::chrono::duration_cast<Timings::Duration>(loop_now() - t);
 }

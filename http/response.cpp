@@ -3,7 +3,7 @@
 #include <charconv>
 
 #include "coring/http/errors.hpp"
-#include "coring/loop.hpp"
+#include "deadline.hpp"
 #include "header_cache.hpp"
 
 namespace coring::http {
@@ -97,13 +97,13 @@ Task<std::string> ClientResponse::read() {
 
 Task<std::string_view> ClientResponse::read_view() {
   if (read_whole_) co_return whole_;
-  const auto started = EventLoop::get().time();
+  const auto started = coring::http::detail::loop_now();
   while (co_await fill()) {
   }
   whole_ = std::move(pending_);
   pending_.clear();
   read_whole_ = true;
-  timings.body += std::chrono::duration_cast<Timings::Duration>(EventLoop::get().time() - started);
+  timings.body += std::chrono::duration_cast<Timings::Duration>(coring::http::detail::loop_now() - started);
   co_return whole_;
 }
 

@@ -2,6 +2,7 @@
 #include "coring/http/client.hpp"
 #include "header_cache.hpp"
 #include "inflate.hpp"
+#include "deadline.hpp"
 #include "native_backend.hpp"
 
 namespace coring::http {
@@ -142,7 +143,7 @@ Task<ClientResponse> ClientSession::request(std::string method, std::string url_
   // A method with a space, CR or LF would let it inject into the request line.
   if (!is_token(method)) throw InvalidRequestError("request method \"" + method + "\" is not a valid token");
   PreparedRequest r;
-  r.started = EventLoop::get().time();
+  r.started = detail::loop_now();
   r.method = std::move(method);
   r.url = (s.base_url ? s.base_url->join(url_text) : URL::parse(url_text)).with_query(options.params);
   r.timeout = options.timeout.value_or(s.options.timeout);

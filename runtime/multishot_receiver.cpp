@@ -25,7 +25,6 @@ struct MultishotReceiver::State : detail::ListHook /* the loop's starved receive
     State* owner;
   };
   Completion op;
-  EventLoop& loop;
   detail::Ring& ring;
   int fd;
   std::vector<Chunk> chunks;  // CQEs not yet taken, from `head`
@@ -36,7 +35,7 @@ struct MultishotReceiver::State : detail::ListHook /* the loop's starved receive
   bool orphaned = false;     // the receiver is gone; the kernel's last CQE frees this
   detail::IntrusiveList<detail::SyncWaiter> waiter;  // at most one
 
-  State(EventLoop& l, int socket_fd) : loop(l), ring(l.ring()), fd(socket_fd) {
+  State(EventLoop& loop, int socket_fd) : ring(loop.ring()), fd(socket_fd) {
     op.owner = this;
     op.on_complete = &State::on_cqe;
     chunks.reserve(8);

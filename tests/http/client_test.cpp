@@ -386,8 +386,7 @@ TEST_CASE("a pooled connection the server closed while idle is retried once, tra
 
 TEST_CASE("a pooled connection closed as the next request arrives: a GET is retried once, a POST is not") {
   using test_support::OneAnswerServer;
-  run(test_support::with_one_answer_server(
-      OneAnswerServer::Then::close_on_next_request, [](OneAnswerServer& server) -> Task<> {
+  run(test_support::with_one_answer_server([](OneAnswerServer& server) -> Task<> {
         co_await with_session({}, [&](ClientSession& s) -> Task<> {
           CHECK(co_await (co_await s.get(server.base_url() + "/")).read() == "fine");
           auto again = co_await s.get(server.base_url() + "/");  // reused, dropped, retried

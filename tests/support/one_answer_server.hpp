@@ -1,10 +1,9 @@
 #pragma once
 // A raw server on 127.0.0.1 that answers the first request of each
-// connection with "fine" and then misbehaves in a way the project's own
-// server never does, for the pool's stale-connection rules:
-//   close_on_next_request: closes the connection, unanswered, when the next
-//     request arrives. The client could not have known: it must retry an
-//     idempotent request on a new connection, and fail any other.
+// connection with "fine", then closes the connection, unanswered, when the
+// next request arrives: something the project's own server never does. The
+// client could not have known, so it must retry an idempotent request on a
+// new connection and fail any other (the pool's stale-connection rules).
 #include <coring/coring.hpp>
 #include <string>
 #include <vector>
@@ -16,10 +15,7 @@ namespace test_support {
 
 class OneAnswerServer {
  public:
-  enum class Then { close_on_next_request };
-
-  explicit OneAnswerServer(Then then)
-      : then_(then), listener_(coring::Listener::bind(coring::SocketAddress::parse("127.0.0.1:0"))) {}
+  OneAnswerServer() : listener_(coring::Listener::bind(coring::SocketAddress::parse("127.0.0.1:0"))) {}
 
   [[nodiscard]] std::string base_url() const {
     return "http://127.0.0.1:" + std::to_string(listener_.local_address().port());
@@ -75,15 +71,14 @@ class OneAnswerServer {
     co_await socket.close();
   }
 
-  Then then_;
   coring::Listener listener_;
   int accepted_ = 0;
 };
 
 /// Runs `body(server)` with a OneAnswerServer serving beside it.
 template <class Body>
-coring::Task<> with_one_answer_server(OneAnswerServer::Then then, Body body) {
-  OneAnswerServer server(then);
+coring::Task<> with_one_answer_server(Body body) {
+  OneAnswerServer server;
   co_await serve_beside(server, body);
 }
 
