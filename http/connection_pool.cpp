@@ -125,7 +125,10 @@ Task<Lease> ConnectionPool::acquire(std::string_view key, Reuse reuse) {
   while (reuse != Reuse::none && !idle.empty()) {
     std::shared_ptr<Connection> candidate = std::move(idle.back());
     idle.pop_back();
-    if (candidate->idle_until > now) {
+    // Something to read while idle: the server closed it, or it is out of
+    // step (an answer nobody asked for); either way it would fail or lie.
+    const bool stale = candidate->receiver && candidate->receiver->ready();
+    if (candidate->idle_until > now && !stale) {
       lease.attach(std::move(candidate));
       lease.reused = true;
       break;

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <limits>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -14,6 +15,7 @@
 #include "coring/detail/sync_waiter.hpp"
 #include "coring/detail/timer_heap.hpp"
 #include "coring/http/client.hpp"
+#include "coring/multishot_receiver.hpp"
 #include "coring/net.hpp"
 #include "parser.hpp"
 #include "pipeline.hpp"
@@ -25,10 +27,17 @@ namespace coring::http::detail {
 /// Shared by the leases of the requests pipelined on it.
 struct Connection {
   explicit Connection(std::string k, ParserLimits limits) : key(std::move(k)), parser(limits) {}
-  ~Connection() { socket.abort(); }  // a pooled connection closes at once, without a report
+  ~Connection() {  // a pooled connection closes at once, without a report
+    receiver.reset();  // first: while its receive is armed the kernel holds the socket open
+    socket.abort();
+  }
 
   std::string key;  // scheme://host:port
   Socket socket;
+  /// http: reads `socket` through one armed receive, which also tells when
+  /// an idle connection was closed or sent something unasked. Absent for
+  /// https and on kernels without provided-buffer rings (recv instead).
+  std::optional<MultishotReceiver> receiver;
   std::unique_ptr<TlsStream> tls;  // https: over `socket`, so declared after it
   ResponseParser parser;
   std::string out;  // the request being written (its capacity is reused)

@@ -209,6 +209,8 @@ class NativeBody final : public BodySource {
         const auto buffer = std::span(reinterpret_cast<std::byte*>(c.buffer.get()), Connection::buffer_size);
         if (c.tls) {
           n = co_await c.tls->read(buffer);
+        } else if (c.receiver) {
+          n = co_await c.receiver->receive_into(buffer);  // holds no pool buffer once idle
         } else {
           n = co_await c.socket.recv(buffer);
         }
@@ -393,6 +395,11 @@ Task<Lease> NativeBackend::open_connection(const PreparedRequest& r, Timings& ti
         co_await secure(*lease.connection, r.url);  // under the same deadlines, as aiohttp's sock_connect
         timings.tls = since(tls_started);
         timings.tls_resumed = lease.connection->tls->resumed();
+      } else {
+        try {
+          lease.connection->receiver.emplace(lease.connection->socket);
+        } catch (const RuntimeError&) {  // no provided-buffer rings (Linux < 5.19): recv it is
+        }
       }
       emit(r.traces, &TraceConfig::on_connection_create_end, r.url);
       co_return lease;

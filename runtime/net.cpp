@@ -117,6 +117,19 @@ class ConnectOperation final : public detail::IoAwaitable {
 };
 }  // namespace
 
+namespace {
+/// Closes `fd` at once, after handing the loop's queued SQEs to the kernel.
+/// One of them may name `fd`: a receive prepared this pass and cancelled
+/// behind it. Left queued, it would reach the kernel after the close, when
+/// a socket made or accepted in between may hold the number, and read that
+/// socket's first bytes (the HTTP client's stress test saw a server lose a
+/// request this way, and wait for ever).
+void close_now(int fd) noexcept {
+  if (EventLoop* loop = EventLoop::current()) loop->ring().submit_queued();
+  ::close(fd);
+}
+}  // namespace
+
 // ---- Socket ----
 
 Socket::Socket(Socket&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
@@ -125,7 +138,7 @@ Socket& Socket::operator=(Socket&& other) noexcept {
   if (this != &other) {
     if (fd_ >= 0) {
       detail::report_unreleased("Socket (overwritten while open)");
-      ::close(fd_);
+      close_now(fd_);
     }
     fd_ = std::exchange(other.fd_, -1);
   }
@@ -135,7 +148,7 @@ Socket& Socket::operator=(Socket&& other) noexcept {
 Socket::~Socket() {
   if (fd_ >= 0) {
     detail::report_unreleased("Socket (not closed; use co_await close() or async_with)");
-    ::close(fd_);
+    close_now(fd_);
   }
 }
 
@@ -173,7 +186,7 @@ void Socket::shutdown_write() noexcept {
 CloseOperation Socket::close() noexcept { return CloseOperation(std::exchange(fd_, -1)); }
 
 void Socket::abort() noexcept {
-  if (fd_ >= 0) ::close(std::exchange(fd_, -1));
+  if (fd_ >= 0) close_now(std::exchange(fd_, -1));
 }
 
 namespace {
@@ -195,7 +208,7 @@ Listener::Listener(Listener&& other) noexcept
 
 Listener& Listener::operator=(Listener&& other) noexcept {
   if (this != &other) {
-    if (fd_ >= 0) ::close(fd_);
+    if (fd_ >= 0) close_now(fd_);
     fd_ = std::exchange(other.fd_, -1);
     unix_path_ = std::move(other.unix_path_);
   }
@@ -205,14 +218,14 @@ Listener& Listener::operator=(Listener&& other) noexcept {
 Listener::~Listener() {
   if (fd_ >= 0) {
     detail::report_unreleased("Listener (not closed; use co_await close() or async_with)");
-    ::close(fd_);
+    close_now(fd_);
     if (!unix_path_.empty()) ::unlink(unix_path_.c_str());
   }
 }
 
 void Listener::abort() noexcept {
   if (fd_ < 0) return;
-  ::close(std::exchange(fd_, -1));
+  close_now(std::exchange(fd_, -1));
   if (!unix_path_.empty()) ::unlink(std::exchange(unix_path_, {}).c_str());
 }
 
@@ -226,19 +239,19 @@ Listener Listener::bind(const SocketAddress& address, int backlog, bool reuse_po
     ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
     if (reuse_port && ::setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) != 0) {
       const int error = errno;
-      ::close(std::exchange(listener.fd_, -1));
+      ::close(std::exchange(listener.fd_, -1));  // never named by an SQE
       throw OSError(error, "SO_REUSEPORT for " + address.to_string());
     }
   }
   if (::bind(fd, address.native(), address.native_size()) != 0) {
     const int error = errno;
-    ::close(std::exchange(listener.fd_, -1));
+    ::close(std::exchange(listener.fd_, -1));  // never named by an SQE
     throw OSError(error, "bind " + address.to_string());
   }
   if (address.is_unix()) listener.unix_path_ = reinterpret_cast<const sockaddr_un*>(address.native())->sun_path;
   if (::listen(fd, backlog) != 0) {
     const int error = errno;
-    ::close(std::exchange(listener.fd_, -1));
+    ::close(std::exchange(listener.fd_, -1));  // never named by an SQE
     throw OSError(error, "listen on " + address.to_string());
   }
   return listener;

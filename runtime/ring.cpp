@@ -327,6 +327,14 @@ unsigned Ring::submit_and_reap(bool wait, std::optional<std::chrono::nanoseconds
   return deliver_completions();
 }
 
+void Ring::submit_queued() noexcept {
+  if (io_uring_sq_ready(&state_->ring) == 0) return;
+  // A failure here (EBUSY, EINTR) leaves the SQEs queued: the next
+  // submit_and_reap hands them over, as it would have anyway.
+  (void)io_uring_submit(&state_->ring);
+  ++enters_;
+}
+
 unsigned Ring::deliver_completions() {
   io_uring* ring = &state_->ring;
   // Copy a batch out and mark it seen before running any handler: a handler

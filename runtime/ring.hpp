@@ -65,6 +65,9 @@ class Ring {
   unsigned submit_and_reap(bool wait, std::optional<std::chrono::nanoseconds> timeout, unsigned batch = 1,
                            std::chrono::microseconds batch_wait = {});
   [[nodiscard]] bool supports_batch_wait() const noexcept;
+  /// Hands what is queued to the kernel now, without waiting or reaping:
+  /// for a descriptor about to be closed at once that a queued SQE names.
+  void submit_queued() noexcept;
 
   [[nodiscard]] unsigned in_flight() const noexcept { return in_flight_; }
   [[nodiscard]] std::uint64_t enter_count() const noexcept { return enters_; }

@@ -19,14 +19,10 @@ class MultishotReceiver {
  public:
   /// Arms the receive on `socket`, which must outlive this receiver and be
   /// closed only after it is destroyed: while armed, the kernel holds the
-  /// socket open. Close it then with `co_await socket.close()` (through the
-  /// ring, after the receive's cancellation), not `abort()`: a receive made
-  /// and dropped in the same loop pass is not yet in the kernel, and a
-  /// descriptor closed at once may be reused, by a socket made before the
-  /// next submission, under that receive (suspected in the HTTP client's
-  /// stress hang; see bench/RESULTS.md). The loop's buffer pool (1024 buffers of 4 KiB) is made
-  /// on first use; RuntimeError if the kernel has no provided-buffer rings
-  /// (Linux 5.19+).
+  /// socket open. (Either close will do: `abort()` hands the queued receive
+  /// and its cancel to the kernel before the descriptor's number is freed.)
+  /// The loop's buffer pool (1024 buffers of 4 KiB) is made on first use;
+  /// RuntimeError if the kernel has no provided-buffer rings (Linux 5.19+).
   explicit MultishotReceiver(const Socket& socket);
   /// Cancels the kernel's receive and gives its buffers back; what the
   /// kernel has not finished with is freed when it has.

@@ -58,7 +58,17 @@ Counts measure(const std::string& base, std::size_t recycled_body_size) {
 
 }  // namespace
 
-TEST_CASE("a body under recycled_body_size allocates nothing once warm; with recycling off it does") {
+// Under ASan the frame pool is off (runtime/frame_pool.cpp): every coroutine
+// frame is an allocation, and a 15000-byte body takes more receives (4 KiB
+// provided buffers) than a 9-byte one, so the counts say nothing of bodies.
+#if defined(__SANITIZE_ADDRESS__)
+constexpr bool frames_are_allocations = true;
+#else
+constexpr bool frames_are_allocations = false;
+#endif
+
+TEST_CASE("a body under recycled_body_size allocates nothing once warm; with recycling off it does" *
+          doctest::skip(frames_are_allocations)) {
   ServerThread server(SocketAddress::parse("127.0.0.1:0"));
   const Counts recycled = measure(server.base_url(), 16 * 1024);
   CHECK(recycled.large == recycled.small);

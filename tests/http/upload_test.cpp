@@ -152,7 +152,8 @@ TEST_CASE("each chunk is on the wire before the next one is asked for, framed as
 
 TEST_CASE("a streamed body is not retried on a stale pooled connection") {
   using test_support::OneAnswerServer;
-  run(test_support::with_one_answer_server([](OneAnswerServer& server) -> Task<> {
+  run(test_support::with_one_answer_server(
+      OneAnswerServer::Then::close_on_next_request, [](OneAnswerServer& server) -> Task<> {
         co_await with_session({}, [&](ClientSession& s) -> Task<> {
           CHECK(co_await (co_await s.get(server.base_url() + "/")).read() == "fine");
           auto chunks = std::make_shared<Chunks>();

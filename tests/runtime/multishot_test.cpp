@@ -2,6 +2,8 @@
 // provided buffers; against our own listeners on loopback.
 #include <doctest/doctest.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <coring/coring.hpp>
 #include <string>
@@ -119,6 +121,30 @@ TEST_CASE("destroying an armed receiver lets its socket close: the peer sees the
     co_await client.close();
     std::byte buffer[16];
     CHECK(co_await wait_for(server.recv(buffer), 5s) == 0);
+    co_await server.close();
+  };
+  run(outer());
+}
+
+TEST_CASE("a receiver made and dropped in one pass, its socket aborted: the next socket on that number loses nothing") {
+  auto outer = []() -> Task<> {
+    auto [client, server] = co_await connected_pair();
+    const int number = client.fd();
+    int pair[2];
+    REQUIRE(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) == 0);
+    // No await from here to the sleep: the receive and its cancel are still
+    // queued, not in the kernel, when the descriptor is closed.
+    { MultishotReceiver receiver(client); }
+    client.abort();
+    REQUIRE(::dup2(pair[0], number) == number);  // a new socket on the closed number, with bytes waiting
+    ::close(pair[0]);
+    REQUIRE(::send(pair[1], "first", 5, MSG_NOSIGNAL) == 5);
+    co_await sleep(10ms);  // the queued SQEs reach the kernel, and end
+    char got[8] = {};
+    CHECK(::recv(number, got, sizeof got, MSG_DONTWAIT) == 5);
+    CHECK(std::string_view(got) == "first");
+    ::close(number);
+    ::close(pair[1]);
     co_await server.close();
   };
   run(outer());

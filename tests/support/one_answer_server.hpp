@@ -1,9 +1,12 @@
 #pragma once
 // A raw server on 127.0.0.1 that answers the first request of each
-// connection with "fine", then closes the connection, unanswered, when the
-// next request arrives: something the project's own server never does. The
-// client could not have known, so it must retry an idempotent request on a
-// new connection and fail any other (the pool's stale-connection rules).
+// connection with "fine" and then misbehaves in one of two ways the project's
+// own server never does, for the pool's stale-connection rules:
+//   close_on_next_request: closes the connection, unanswered, when the next
+//     request arrives. The client could not have known: it must retry an
+//     idempotent request on a new connection, and fail any other.
+//   answer_unasked: 20 ms later sends a second answer nobody asked for. A
+//     client that reused the connection would take it for its next answer.
 #include <coring/coring.hpp>
 #include <string>
 #include <vector>
@@ -15,7 +18,10 @@ namespace test_support {
 
 class OneAnswerServer {
  public:
-  OneAnswerServer() : listener_(coring::Listener::bind(coring::SocketAddress::parse("127.0.0.1:0"))) {}
+  enum class Then { close_on_next_request, answer_unasked };
+
+  explicit OneAnswerServer(Then then)
+      : then_(then), listener_(coring::Listener::bind(coring::SocketAddress::parse("127.0.0.1:0"))) {}
 
   [[nodiscard]] std::string base_url() const {
     return "http://127.0.0.1:" + std::to_string(listener_.local_address().port());
@@ -60,8 +66,14 @@ class OneAnswerServer {
     try {
       if (co_await read_request(socket)) {
         co_await socket.send_all(bytes("HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nfine"));
-        std::byte buffer[4096];
-        (void)co_await socket.recv(buffer);  // the next request's first bytes: closed unanswered
+        if (then_ == Then::answer_unasked) {
+          co_await coring::sleep(std::chrono::milliseconds(20));
+          co_await socket.send_all(bytes("HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nstale"));
+          (void)co_await read_request(socket);  // holds it open until the client closes it
+        } else {
+          std::byte buffer[4096];
+          (void)co_await socket.recv(buffer);  // the next request's first bytes: closed unanswered
+        }
       }
     } catch (const coring::OSError&) {  // the client went first
     } catch (const coring::CancelledError&) {  // the test is over
@@ -71,14 +83,15 @@ class OneAnswerServer {
     co_await socket.close();
   }
 
+  Then then_;
   coring::Listener listener_;
   int accepted_ = 0;
 };
 
 /// Runs `body(server)` with a OneAnswerServer serving beside it.
 template <class Body>
-coring::Task<> with_one_answer_server(Body body) {
-  OneAnswerServer server;
+coring::Task<> with_one_answer_server(OneAnswerServer::Then then, Body body) {
+  OneAnswerServer server(then);
   co_await serve_beside(server, body);
 }
 
