@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace coring::http::detail {
@@ -12,48 +13,77 @@ namespace {
 constexpr std::size_t lists_kept = 64;
 constexpr std::size_t strings_kept = 256;
 constexpr std::size_t bodies_kept = 64;  // so at most 64 x TCPConnector::recycled_body_size
+constexpr std::size_t states_kept = 64;
 constexpr std::size_t typical_fields = 16;
 const std::size_t inline_capacity = std::string().capacity();  // (not constexpr for clang 14)
 
 // Set when the thread's cache is destroyed: a response destroyed later (one
 // with static storage, say) must not put anything into it. A plain bool,
 // readable until the thread's very end.
-thread_local bool cache_gone = false;
+thread_local constinit bool cache_gone = false;
 
 struct Cache {
   Cache() {
     lists.reserve(lists_kept);
     strings.reserve(strings_kept);
     bodies.reserve(bodies_kept);
+    states.reserve(states_kept);
   }
-  ~Cache() { cache_gone = true; }
+  ~Cache() {
+    for (ResponseState* state : states) delete state;
+  }
   std::vector<Headers> lists;
   std::vector<std::string> strings;
   std::vector<std::string> bodies;
+  std::vector<ResponseState*> states;
 };
-thread_local Cache cache;
 
-void keep_string(std::string& text) noexcept {
-  if (text.capacity() <= inline_capacity || cache.strings.size() >= strings_kept) return;
+// A pointer, not the Cache itself: a thread_local with a constructor or a
+// destructor costs a call to the thread's TLS initialisation at every use
+// (a dozen per request); a trivial one does not. `owner` deletes it at the
+// thread's end.
+thread_local constinit Cache* cache_of_thread = nullptr;
+
+struct CacheOwner {
+  ~CacheOwner() {
+    cache_gone = true;
+    delete std::exchange(cache_of_thread, nullptr);
+  }
+  bool armed = false;
+};
+thread_local CacheOwner owner;  // made, and its end registered, when the cache is
+
+/// The thread's cache, made on first use; nullptr once it is gone.
+Cache* live_cache() {
+  if (cache_of_thread == nullptr) [[unlikely]] {
+    if (cache_gone) return nullptr;
+    owner.armed = true;
+    cache_of_thread = new Cache;
+  }
+  return cache_of_thread;
+}
+
+void keep_string(Cache& c, std::string& text) noexcept {
+  if (text.capacity() <= inline_capacity || c.strings.size() >= strings_kept) return;
   text.clear();
-  cache.strings.push_back(std::move(text));  // within the reserved room: no allocation
+  c.strings.push_back(std::move(text));  // within the reserved room: no allocation
 }
 }  // namespace
 
 void recycle_strings(Headers& headers) noexcept {
-  if (!cache_gone) {
+  if (Cache* c = live_cache()) {
     for (auto& [name, value] : headers.fields_) {
-      keep_string(name);
-      keep_string(value);
+      keep_string(*c, name);
+      keep_string(*c, value);
     }
   }
   headers.clear();
 }
 
 std::string take_string(std::size_t size) {
-  if (!cache_gone && !cache.strings.empty() && cache.strings.back().capacity() >= size) {
-    std::string text = std::move(cache.strings.back());
-    cache.strings.pop_back();
+  if (Cache* c = live_cache(); c && !c->strings.empty() && c->strings.back().capacity() >= size) {
+    std::string text = std::move(c->strings.back());
+    c->strings.pop_back();
     return text;
   }
   std::string text;
@@ -62,35 +92,73 @@ std::string take_string(std::size_t size) {
 }
 
 std::string take_body_buffer() {
-  if (cache_gone || cache.bodies.empty()) return {};
-  std::string buffer = std::move(cache.bodies.back());
-  cache.bodies.pop_back();
+  Cache* c = live_cache();
+  if (!c || c->bodies.empty()) return {};
+  std::string buffer = std::move(c->bodies.back());
+  c->bodies.pop_back();
   return buffer;
 }
 
 void recycle_body_buffer(std::string&& buffer, std::size_t limit) noexcept {
-  if (cache_gone || buffer.capacity() <= inline_capacity || buffer.capacity() > limit ||
-      cache.bodies.size() >= bodies_kept)
+  Cache* c = live_cache();
+  if (!c || buffer.capacity() <= inline_capacity || buffer.capacity() > limit || c->bodies.size() >= bodies_kept)
     return;
   buffer.clear();
-  cache.bodies.push_back(std::move(buffer));  // within the reserved room: no allocation
+  c->bodies.push_back(std::move(buffer));  // within the reserved room: no allocation
 }
 
 Headers take_headers() {
-  if (cache_gone || cache.lists.empty()) {
+  Cache* c = live_cache();
+  if (!c || c->lists.empty()) {
     Headers fresh;
     fresh.reserve(typical_fields);
     return fresh;
   }
-  Headers headers = std::move(cache.lists.back());
-  cache.lists.pop_back();
+  Headers headers = std::move(c->lists.back());
+  c->lists.pop_back();
   return headers;
 }
 
 void recycle_headers(Headers&& headers) noexcept {
-  if (cache_gone || headers.capacity() == 0 || cache.lists.size() >= lists_kept) return;
+  Cache* c = live_cache();
+  if (!c || headers.capacity() == 0 || c->lists.size() >= lists_kept) return;
   recycle_strings(headers);
-  cache.lists.push_back(std::move(headers));  // within the reserved room: no allocation
+  c->lists.push_back(std::move(headers));  // within the reserved room: no allocation
+}
+
+ResponseState* take_response_state() {
+  Cache* c = live_cache();
+  if (!c || c->states.empty()) return new ResponseState;
+  ResponseState* state = c->states.back();
+  c->states.pop_back();
+  return state;
+}
+
+void recycle_response_state(ResponseState* state) noexcept {
+  // The source first: dropping it unread closes its connection, read to its
+  // end it is back in the pool already.
+  state->body.reset();
+  state->history.clear();  // the redirects' states come back here too
+  recycle_headers(std::move(state->headers));
+  state->headers.clear();  // (recycle_headers leaves a list it does not keep as it was)
+  if (state->recycled_body_size > 0) {
+    recycle_body_buffer(std::move(state->whole), state->recycled_body_size);
+    recycle_body_buffer(std::move(state->pending), state->recycled_body_size);
+  }
+  Cache* c = live_cache();
+  if (!c || c->states.size() >= states_kept) {
+    delete state;
+    return;
+  }
+  state->status = 0;
+  state->reason.clear();
+  state->method.clear();
+  std::string().swap(state->pending);  // what the body cache did not keep is freed
+  std::string().swap(state->whole);    // (assigning an empty string would keep the room)
+  state->recycled_body_size = 0;
+  state->ended = false;
+  state->read_whole = false;
+  c->states.push_back(state);  // within the reserved room: no allocation
 }
 
 }  // namespace coring::http::detail

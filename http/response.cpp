@@ -5,89 +5,79 @@
 #include "coring/http/errors.hpp"
 #include "deadline.hpp"
 #include "header_cache.hpp"
+#include "response_state.hpp"
 
 namespace coring::http {
 
 ClientResponse::ClientResponse(int status, std::string reason, Headers headers, URL url,
                                std::unique_ptr<BodySource> body, std::string method, std::size_t recycled_body_size)
-    : status_(status),
-      reason_(std::move(reason)),
-      headers_(std::move(headers)),
-      url_(std::move(url)),
-      method_(std::move(method)),
-      body_(std::move(body)),
-      recycled_body_size_(recycled_body_size) {
-  if (!body_) {
-    ended_ = true;
-  } else if (recycled_body_size_ > 0) {
-    pending_ = detail::take_body_buffer();
+    : state_(detail::take_response_state()) {
+  detail::ResponseState& s = *state_;
+  s.status = status;
+  s.reason = std::move(reason);
+  s.headers = std::move(headers);
+  s.url = std::move(url);
+  s.method = std::move(method);
+  s.body = std::move(body);
+  s.recycled_body_size = recycled_body_size;
+  if (!s.body) {
+    s.ended = true;
+  } else if (recycled_body_size > 0) {
+    s.pending = detail::take_body_buffer();
     // Room for the whole body at once when its length is known: grown piece
     // by piece, a buffer can end up to twice the body, past the limit.
     std::size_t length = 0;
-    if (const auto text = headers_.get("content-length");
+    if (const auto text = s.headers.get("content-length");
         text && std::from_chars(text->data(), text->data() + text->size(), length).ec == std::errc{} &&
-        length <= recycled_body_size_)
-      pending_.reserve(length);
+        length <= recycled_body_size)
+      s.pending.reserve(length);
   }
 }
 
 // `content` is not moved: it is rebuilt to point at this object.
 ClientResponse::ClientResponse(ClientResponse&& other) noexcept
-    : timings(other.timings),
-      status_(other.status_),
-      reason_(std::move(other.reason_)),
-      headers_(std::move(other.headers_)),
-      url_(std::move(other.url_)),
-      method_(std::move(other.method_)),
-      body_(std::move(other.body_)),
-      pending_(std::move(other.pending_)),
-      whole_(std::move(other.whole_)),
-      recycled_body_size_(other.recycled_body_size_),
-      ended_(other.ended_),
-      read_whole_(other.read_whole_),
-      history_(std::move(other.history_)) {}
+    : timings(other.timings), state_(std::move(other.state_)) {}
 
 ClientResponse& ClientResponse::operator=(ClientResponse&& other) noexcept {
   if (this != &other) {
     timings = other.timings;
-    status_ = other.status_;
-    reason_ = std::move(other.reason_);
-    headers_ = std::move(other.headers_);
-    url_ = std::move(other.url_);
-    method_ = std::move(other.method_);
-    body_ = std::move(other.body_);
-    pending_ = std::move(other.pending_);
-    whole_ = std::move(other.whole_);
-    recycled_body_size_ = other.recycled_body_size_;
-    ended_ = other.ended_;
-    read_whole_ = other.read_whole_;
-    history_ = std::move(other.history_);
+    state_ = std::move(other.state_);
   }
   return *this;
 }
 
 // Dropping the body source unread closes its connection (see BodySource).
-ClientResponse::~ClientResponse() {
-  detail::recycle_headers(std::move(headers_));
-  if (recycled_body_size_ > 0) {
-    detail::recycle_body_buffer(std::move(whole_), recycled_body_size_);
-    detail::recycle_body_buffer(std::move(pending_), recycled_body_size_);
-  }
+ClientResponse::~ClientResponse() = default;
+
+void detail::ResponseStateRecycler::operator()(ResponseState* state) const noexcept {
+  recycle_response_state(state);
 }
 
+int ClientResponse::status() const noexcept { return state_->status; }
+const std::string& ClientResponse::reason() const noexcept { return state_->reason; }
+const Headers& ClientResponse::headers() const noexcept { return state_->headers; }
+const URL& ClientResponse::url() const noexcept { return state_->url; }
+const std::string& ClientResponse::method() const noexcept { return state_->method; }
+const std::vector<ClientResponse>& ClientResponse::history() const noexcept { return state_->history; }
+void ClientResponse::set_history(std::vector<ClientResponse> history) { state_->history = std::move(history); }
+
+std::unique_ptr<BodySource> ClientResponse::take_body() noexcept { return std::move(state_->body); }
+void ClientResponse::put_body(std::unique_ptr<BodySource> body) noexcept { state_->body = std::move(body); }
+
 void ClientResponse::release() noexcept {
-  body_.reset();
-  ended_ = true;
+  state_->body.reset();
+  state_->ended = true;
 }
 
 Task<bool> ClientResponse::fill() {
-  if (ended_) co_return false;
-  const bool more = co_await body_->read_more(pending_);
+  detail::ResponseState& s = *state_;
+  if (s.ended) co_return false;
+  const bool more = co_await s.body->read_more(s.pending);
   if (!more) {
-    ended_ = true;
-    body_.reset();  // its connection is back in the pool by now
+    s.ended = true;
+    s.body.reset();  // its connection is back in the pool by now
   }
-  co_return more || !pending_.empty();
+  co_return more || !s.pending.empty();
 }
 
 Task<std::string> ClientResponse::read() {
@@ -96,41 +86,48 @@ Task<std::string> ClientResponse::read() {
 }
 
 Task<std::string_view> ClientResponse::read_view() {
-  if (read_whole_) co_return whole_;
+  detail::ResponseState& s = *state_;
+  if (s.read_whole) co_return s.whole;
   const auto started = coring::http::detail::loop_now();
   while (co_await fill()) {
   }
-  whole_ = std::move(pending_);
-  pending_.clear();
-  read_whole_ = true;
+  s.whole = std::move(s.pending);
+  s.pending.clear();
+  s.read_whole = true;
   timings.body += std::chrono::duration_cast<Timings::Duration>(coring::http::detail::loop_now() - started);
-  co_return whole_;
+  co_return s.whole;
 }
 
 void ClientResponse::raise_for_status() const {
-  if (status_ >= 400)
-    throw ClientResponseError(std::to_string(status_) + " " + reason_ + " for " + url_.to_string(), status_);
+  const detail::ResponseState& s = *state_;
+  if (s.status >= 400)
+    throw ClientResponseError(std::to_string(s.status) + " " + s.reason + " for " + s.url.to_string(), s.status);
 }
 
 Task<std::string> ContentStream::read(std::size_t n) {
   ClientResponse& r = *response_;
-  while (r.pending_.size() < n && !r.ended_) {
+  detail::ResponseState& s = *r.state_;
+  while (s.pending.size() < n && !s.ended) {
     if (!co_await r.fill()) break;
   }
-  const std::size_t take = std::min(n, r.pending_.size());
-  std::string out = r.pending_.substr(0, take);
-  r.pending_.erase(0, take);
+  const std::size_t take = std::min(n, s.pending.size());
+  std::string out = s.pending.substr(0, take);
+  s.pending.erase(0, take);
   co_return out;
 }
 
 Task<std::string> ContentStream::read_chunk() {
   ClientResponse& r = *response_;
-  if (r.pending_.empty() && !r.ended_) co_await r.fill();
-  std::string out = std::move(r.pending_);
-  r.pending_.clear();
+  detail::ResponseState& s = *r.state_;
+  if (s.pending.empty() && !s.ended) co_await r.fill();
+  std::string out = std::move(s.pending);
+  s.pending.clear();
   co_return out;
 }
 
-bool ContentStream::at_eof() const noexcept { return response_->ended_ && response_->pending_.empty(); }
+bool ContentStream::at_eof() const noexcept {
+  const detail::ResponseState& s = *response_->state_;
+  return s.ended && s.pending.empty();
+}
 
 }  // namespace coring::http

@@ -25,25 +25,32 @@ struct FreeFrame {
   FreeFrame* next;
 };
 
+// Trivial, so that reading it costs no call to the thread's TLS
+// initialisation (a thread_local with a destructor does, at every use: two
+// per frame). The frames it holds are freed by `releaser` at thread end.
 struct FramePool {
-  FreeFrame* free[classes] = {};
-  std::size_t count[classes] = {};
-  ~FramePool();
+  FreeFrame* free[classes];
+  std::size_t count[classes];
 };
+thread_local constinit FramePool pool{};
 
-// Trivial, so still readable while the thread's FramePool is being
-// destroyed and after: frames freed then go to the heap.
-thread_local bool pool_gone = false;
-thread_local FramePool pool;
+// Trivial too: still readable while the thread's releaser runs, and after,
+// when frames freed go to the heap.
+thread_local constinit bool pool_gone = false;
+thread_local constinit bool releaser_armed = false;
 
-FramePool::~FramePool() {
-  pool_gone = true;
-  for (FreeFrame*& head : free)
-    while (FreeFrame* f = head) {
-      head = f->next;
-      ::operator delete(f);
-    }
-}
+struct PoolReleaser {
+  ~PoolReleaser() {
+    pool_gone = true;
+    for (FreeFrame*& head : pool.free)
+      while (FreeFrame* f = head) {
+        head = f->next;
+        ::operator delete(f);
+      }
+  }
+  bool armed = false;
+};
+thread_local PoolReleaser releaser;  // made, and its end registered, when the first frame is kept
 
 std::size_t class_of(std::size_t size) noexcept { return (size + granule - 1) / granule - 1; }
 
@@ -65,6 +72,10 @@ void free_frame(void* frame, std::size_t size) noexcept {
   if (!CORING_FRAME_POOL || c >= classes || pool_gone || pool.count[c] >= kept_per_class) {
     ::operator delete(frame);
     return;
+  }
+  if (!releaser_armed) [[unlikely]] {
+    releaser_armed = true;
+    releaser.armed = true;
   }
   auto* f = static_cast<FreeFrame*>(frame);
   f->next = pool.free[c];
