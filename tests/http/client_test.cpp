@@ -176,6 +176,25 @@ TEST_CASE("methods, bodies, form fields, JSON and query parameters reach the ser
   });
 }
 
+TEST_CASE("one URL requested again and again, with other URLs, params and a bad URL between, goes where it says") {
+  // The session keeps the last URL it parsed: what it hands out must be
+  // the URL asked for each time, never the one before.
+  with_server([](Server& server) -> Task<> {
+    co_await with_session({}, [&](ClientSession& s) -> Task<> {
+      const std::string echo = server.base_url() + "/echo";
+      auto first_line = [](std::string text) { return text.substr(0, text.find('\n')); };
+      RequestOptions with_q{.params = {{"q", "1"}}};
+      CHECK(first_line(co_await (co_await s.get(echo, std::move(with_q))).read()) == "GET /echo?q=1");
+      CHECK(first_line(co_await (co_await s.get(echo)).read()) == "GET /echo");
+      CHECK(co_await (co_await s.get(server.base_url() + "/small")).read() == "Hello, world!");
+      CHECK(first_line(co_await (co_await s.get(echo)).read()) == "GET /echo");
+      CHECK_THROWS_AS(co_await s.get(echo + "\x7f"), InvalidURL);
+      CHECK(first_line(co_await (co_await s.get(echo + "?r=2")).read()) == "GET /echo?r=2");
+      CHECK(first_line(co_await (co_await s.get(echo)).read()) == "GET /echo");
+    });
+  });
+}
+
 TEST_CASE("base_url resolves relative URLs") {
   with_server([](Server& server) -> Task<> {
     SessionOptions options{.base_url = server.base_url() + "/"};
