@@ -30,32 +30,54 @@ struct StaleConnection {
 };
 
 void write_request(Connection& c, const PreparedRequest& r, bool force_close) {
+  using namespace std::string_view_literals;  // no strlen per piece
   std::string& out = c.out;
+  const URL& url = r.url;
   out.clear();
   out += r.method;
   out += ' ';
-  out += r.url.target();
-  out += " HTTP/1.1\r\nHost: ";
-  out += r.url.host_header();
-  out += "\r\n";
+  out += url.path();
+  if (!url.query().empty()) {
+    out += '?';
+    out += url.query();
+  }
+  out += " HTTP/1.1\r\nHost: "sv;
+  const bool ipv6 = url.host().find(':') != std::string::npos;
+  if (ipv6) out += '[';
+  out += url.host();
+  if (ipv6) out += ']';
+  if (!url.is_default_port()) {
+    char port[8];
+    const auto end = std::to_chars(port, port + sizeof port, url.port()).ptr;
+    out += ':';
+    out.append(port, end);
+  }
+  out += "\r\n"sv;
+  bool has_user_agent = false, has_accept = false;
   for (const auto& [name, value] : r.headers) {
-    if (iequals(name, "Host") || iequals(name, "Content-Length") || iequals(name, "Transfer-Encoding")) continue;
+    // Sizes first: most names differ in them (see Headers::get).
+    auto is = [&name](std::string_view known) { return name.size() == known.size() && iequals(name, known); };
+    if (is("Host"sv) || is("Content-Length"sv) || is("Transfer-Encoding"sv)) continue;
+    has_user_agent = has_user_agent || is("User-Agent"sv);
+    has_accept = has_accept || is("Accept"sv);
     out += name;
-    out += ": ";
+    out += ": "sv;
     out += value;
-    out += "\r\n";
+    out += "\r\n"sv;
   }
-  if (!r.headers.contains("User-Agent")) out += "User-Agent: coring/0.1\r\n";
-  if (!r.headers.contains("Accept")) out += "Accept: */*\r\n";
+  if (!has_user_agent) out += "User-Agent: coring/0.1\r\n"sv;
+  if (!has_accept) out += "Accept: */*\r\n"sv;
   if (r.body_stream) {
-    out += "Transfer-Encoding: chunked\r\n";
+    out += "Transfer-Encoding: chunked\r\n"sv;
   } else if (!r.body.empty() || r.method == "POST" || r.method == "PUT" || r.method == "PATCH") {
-    out += "Content-Length: ";
-    out += std::to_string(r.body.size());
-    out += "\r\n";
+    char length[24];
+    const auto end = std::to_chars(length, length + sizeof length, r.body.size()).ptr;
+    out += "Content-Length: "sv;
+    out.append(length, end);
+    out += "\r\n"sv;
   }
-  if (force_close) out += "Connection: close\r\n";
-  out += "\r\n";
+  if (force_close) out += "Connection: close\r\n"sv;
+  out += "\r\n"sv;
   out += r.body;  // headers and body in one send
 }
 
