@@ -84,24 +84,32 @@ ConnectionPool::~ConnectionPool() {
   if (armed() && loop_ != nullptr) loop_->remove_timer(this);
 }
 
-ConnectionPool::Hosts::iterator ConnectionPool::host_entry(std::string_view key) {
+ConnectionPool::Hosts::value_type* ConnectionPool::find_host(std::string_view key) noexcept {
+  if (last_host_ != nullptr && last_host_->first == key) return last_host_;
   auto it = hosts_.find(key);
-  if (it == hosts_.end()) it = hosts_.try_emplace(std::string(key)).first;
-  return it;
+  if (it == hosts_.end()) return nullptr;
+  last_host_ = &*it;
+  return last_host_;
 }
 
-bool ConnectionPool::has_room(std::string_view key) const {
+ConnectionPool::Hosts::value_type& ConnectionPool::host_entry(std::string_view key) {
+  if (Hosts::value_type* found = find_host(key)) return *found;
+  last_host_ = &*hosts_.try_emplace(std::string(key)).first;
+  return *last_host_;
+}
+
+bool ConnectionPool::has_room(std::string_view key) {
   if (options_.limit != 0 && in_use_ >= options_.limit) return false;
   if (options_.limit_per_host != 0) {
-    auto it = hosts_.find(key);
-    if (it != hosts_.end() && it->second.in_use >= options_.limit_per_host) return false;
+    const auto* host = find_host(key);
+    if (host != nullptr && host->second.in_use >= options_.limit_per_host) return false;
   }
   return true;
 }
 
 void ConnectionPool::take_slot(std::string_view key) {
   ++in_use_;
-  ++host_entry(key)->second.in_use;
+  ++host_entry(key).second.in_use;
 }
 
 Task<Lease> ConnectionPool::acquire(std::string_view key, Reuse reuse) {
@@ -113,7 +121,7 @@ Task<Lease> ConnectionPool::acquire(std::string_view key, Reuse reuse) {
     if (waiter.joined) leave(key, std::move(waiter.joined), true);
     throw ClientError("the session was closed while this request waited for a connection");
   }
-  const auto host = host_entry(key);
+  auto* const host = &host_entry(key);
   Lease lease(this, &host->first);
   if (waiter.joined) {
     lease.connection = std::move(waiter.joined);  // its users count already holds this lease
@@ -141,17 +149,17 @@ void ConnectionPool::offer(Lease& lease) {
   Connection& c = *lease.connection;
   if (c.joinable || c.spent || c.pipeline.broken() || closed_) return;
   c.joinable = true;
-  hosts_.find(lease.key())->second.busy.push_back(lease.connection);
+  find_host(lease.key())->second.busy.push_back(lease.connection);
   wake_waiters();
 }
 
-std::shared_ptr<Connection> ConnectionPool::joinable(std::string_view key) const {
+std::shared_ptr<Connection> ConnectionPool::joinable(std::string_view key) {
   if (closed_) return nullptr;
-  auto it = hosts_.find(key);
-  if (it == hosts_.end()) return nullptr;
+  const auto* host = find_host(key);
+  if (host == nullptr) return nullptr;
   const std::shared_ptr<Connection>* best = nullptr;
-  const std::uint64_t max_requests = it->second.max_requests;
-  for (const auto& c : it->second.busy) {
+  const std::uint64_t max_requests = host->second.max_requests;
+  for (const auto& c : host->second.busy) {
     if (c->spent || c->pipeline.broken() || c->users >= options_.pipelining) continue;
     if (c->requests >= std::min(max_requests, c->max_requests)) continue;
     if (best == nullptr || c->users < (*best)->users) best = &c;
@@ -160,7 +168,7 @@ std::shared_ptr<Connection> ConnectionPool::joinable(std::string_view key) const
 }
 
 void ConnectionPool::learn_max_requests(std::string_view key, std::uint64_t requests) {
-  if (auto it = hosts_.find(key); it != hosts_.end()) it->second.max_requests = requests;
+  if (auto* host = find_host(key)) host->second.max_requests = requests;
 }
 
 void ConnectionPool::leave(std::string_view key, std::shared_ptr<Connection> connection, bool reusable) noexcept {
@@ -172,7 +180,7 @@ void ConnectionPool::leave(std::string_view key, std::shared_ptr<Connection> con
     }
     if (connection->joinable) {
       connection->joinable = false;
-      std::erase(hosts_.find(key)->second.busy, connection);
+      std::erase(find_host(key)->second.busy, connection);
     }
     reusable = !connection->spent;
   }
@@ -181,7 +189,7 @@ void ConnectionPool::leave(std::string_view key, std::shared_ptr<Connection> con
 
 void ConnectionPool::release_slot(std::string_view key, std::shared_ptr<Connection> connection,
                                   bool reusable) noexcept {
-  Host& host = hosts_.find(key)->second;  // made when the slot was taken
+  Host& host = find_host(key)->second;  // made when the slot was taken
   --in_use_;
   --host.in_use;
   // A few spares absorb the ups and downs of a steady load; more would keep
