@@ -125,7 +125,12 @@ Task<> route(ServerExchange& ex) {
   }
   if (first == "echo") {
     std::string text = req.method + " " + req.target + "\n";
-    for (const auto& [name, value] : req.headers) text += name + ": " + value + "\n";
+    for (const auto& [name, value] : req.headers) {
+      text += name;
+      text += ": ";
+      text += value;
+      text += '\n';
+    }
     text += "\n" + req.body;
     co_return co_await ex.respond(200, text);
   }

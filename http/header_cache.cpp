@@ -11,7 +11,6 @@ namespace {
 // Enough for the responses a loop has alive at once in a steady load;
 // more would keep the memory of a burst that is over.
 constexpr std::size_t lists_kept = 64;
-constexpr std::size_t strings_kept = 256;
 constexpr std::size_t bodies_kept = 64;  // so at most 64 x TCPConnector::recycled_body_size
 constexpr std::size_t states_kept = 64;
 constexpr std::size_t typical_fields = 16;
@@ -25,7 +24,6 @@ thread_local constinit bool cache_gone = false;
 struct Cache {
   Cache() {
     lists.reserve(lists_kept);
-    strings.reserve(strings_kept);
     bodies.reserve(bodies_kept);
     states.reserve(states_kept);
   }
@@ -33,7 +31,6 @@ struct Cache {
     for (ResponseState* state : states) delete state;
   }
   std::vector<Headers> lists;
-  std::vector<std::string> strings;
   std::vector<std::string> bodies;
   std::vector<ResponseState*> states;
 };
@@ -63,33 +60,7 @@ Cache* live_cache() {
   return cache_of_thread;
 }
 
-void keep_string(Cache& c, std::string& text) noexcept {
-  if (text.capacity() <= inline_capacity || c.strings.size() >= strings_kept) return;
-  text.clear();
-  c.strings.push_back(std::move(text));  // within the reserved room: no allocation
-}
 }  // namespace
-
-void recycle_strings(Headers& headers) noexcept {
-  if (Cache* c = live_cache()) {
-    for (auto& [name, value] : headers.fields_) {
-      keep_string(*c, name);
-      keep_string(*c, value);
-    }
-  }
-  headers.clear();
-}
-
-std::string take_string(std::size_t size) {
-  if (Cache* c = live_cache(); c && !c->strings.empty() && c->strings.back().capacity() >= size) {
-    std::string text = std::move(c->strings.back());
-    c->strings.pop_back();
-    return text;
-  }
-  std::string text;
-  text.reserve(std::max<std::size_t>(size, 64));  // room for most values, so that it is reused
-  return text;
-}
 
 std::string take_body_buffer() {
   Cache* c = live_cache();
@@ -122,7 +93,7 @@ Headers take_headers() {
 void recycle_headers(Headers&& headers) noexcept {
   Cache* c = live_cache();
   if (!c || headers.capacity() == 0 || c->lists.size() >= lists_kept) return;
-  recycle_strings(headers);
+  headers.clear();
   c->lists.push_back(std::move(headers));  // within the reserved room: no allocation
 }
 

@@ -11,14 +11,8 @@ namespace coring::http::detail {
 
 /// An empty Headers with room for a typical head: a recycled one if any.
 Headers take_headers();
-/// Keeps `headers`' room for take_headers() (a few dozen are kept), and
-/// its long strings' for take_string().
+/// Keeps `headers`' room for take_headers() (a few dozen are kept).
 void recycle_headers(Headers&& headers) noexcept;
-/// Empties `headers`, keeping its long strings' room for take_string().
-void recycle_strings(Headers& headers) noexcept;
-/// An empty string with room for `size` characters: a recycled one if any
-/// (a header value past the string's inline 15 characters, as a Date is).
-std::string take_string(std::size_t size);
 /// An empty string to read a body into: a recycled one if any.
 std::string take_body_buffer();
 /// Keeps `buffer`'s room for take_body_buffer() if it is at most `limit`

@@ -38,24 +38,14 @@ struct ResponseParser::Callbacks {
   static int on_header_field(llhttp_t* p, const char* at, std::size_t length) {
     auto& s = self(p);
     if (s.in_value_ && !store_header(s)) return -1;
-    append(s.field_, at, length);
+    s.field_.append(at, length);
     return check_line(s, length);
   }
   static int on_header_value(llhttp_t* p, const char* at, std::size_t length) {
     auto& s = self(p);
     s.in_value_ = true;
-    append(s.value_, at, length);
+    s.value_.append(at, length);
     return check_line(s, length);
-  }
-  /// Appends; a string about to outgrow its room is swapped for a recycled
-  /// one (the strings move out with the headers, so they keep no room).
-  static void append(std::string& text, const char* at, std::size_t length) {
-    if (text.size() + length > text.capacity()) {
-      std::string roomy = take_string(text.size() + length);
-      roomy.assign(text);
-      text.swap(roomy);
-    }
-    text.append(at, length);
   }
   static int check_line(ResponseParser& s, std::size_t length) {
     s.line_size_ += length;
@@ -70,7 +60,8 @@ struct ResponseParser::Callbacks {
       s.fail("more than " + std::to_string(s.limits_.max_headers) + " headers", false);
       return false;
     }
-    s.head_.headers.add_unchecked(std::move(s.field_), std::move(s.value_));
+    // Copied, not moved: field_ and value_ keep their room for the next field.
+    s.head_.headers.add_unchecked(s.field_, s.value_);
     s.field_.clear();
     s.value_.clear();
     s.in_value_ = false;
@@ -151,7 +142,7 @@ void ResponseParser::reset_head() {
   head_.status = 0;
   head_.reason.clear();
   head_.version_major = head_.version_minor = 1;
-  recycle_strings(head_.headers);
+  head_.headers.clear();
   // The list moves out with each response a client returns: then a
   // recycled one, not a new one grown field by field.
   if (head_.headers.capacity() == 0) head_.headers = take_headers();
@@ -226,7 +217,7 @@ struct RequestParser::Callbacks {
     return 0;
   }
   static void store(RequestParser& s) {
-    s.head_.headers.add_unchecked(std::move(s.field_), std::move(s.value_));
+    s.head_.headers.add_unchecked(s.field_, s.value_);
     s.field_.clear();
     s.value_.clear();
     s.in_value_ = false;

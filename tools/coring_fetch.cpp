@@ -88,7 +88,9 @@ Task<Outcome> fetch(ClientSession& session, const Flags& flags, std::string url,
     out.status = response.status();
     if (flags.verbose) {
       std::fprintf(stderr, "< HTTP/1.1 %d %s\n", response.status(), response.reason().c_str());
-      for (const auto& [name, value] : response.headers()) std::fprintf(stderr, "< %s: %s\n", name.c_str(), value.c_str());
+      for (const auto& [name, value] : response.headers())
+        std::fprintf(stderr, "< %.*s: %.*s\n", static_cast<int>(name.size()), name.data(), static_cast<int>(value.size()),
+                     value.data());
       std::fprintf(stderr, "<\n");
     }
     for (;;) {

@@ -90,7 +90,12 @@ std::string build_request(const http::URL& url, const Flags& flags, const std::s
     }
   }
   std::string out = method + " " + url.target() + " HTTP/1.1\r\n";
-  for (const auto& [name, value] : headers) out += name + ": " + value + "\r\n";
+  for (const auto& [name, value] : headers) {
+    out += name;
+    out += ": ";
+    out += value;
+    out += "\r\n";
+  }
   if (!body.empty() || method == "POST" || method == "PUT" || method == "PATCH")
     out += "Content-Length: " + std::to_string(body.size()) + "\r\n";
   out += "\r\n" + body;

@@ -1,6 +1,10 @@
 #pragma once
 // coring::http::Headers: an ordered, case-insensitive, multi-valued list of
 // header fields, as HTTP has them (aiohttp's CIMultiDict).
+#include <cstddef>
+#include <cstdint>
+#include <initializer_list>
+#include <iterator>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -9,14 +13,41 @@
 
 namespace coring::http {
 
-class Headers;
-namespace detail {
-void recycle_strings(Headers& headers) noexcept;  // http/header_cache.cpp
-}  // namespace detail
-
+/// Names and values live back to back in one string, each field a pair of
+/// views into it: a parsed head is two copies per field into memory that
+/// is kept from one response to the next, not two strings per field.
 class Headers {
  public:
-  using Field = std::pair<std::string, std::string>;
+  /// One field, as views into the list: valid until the list changes.
+  using Field = std::pair<std::string_view, std::string_view>;
+
+  class const_iterator {
+   public:
+    using iterator_category = std::forward_iterator_tag;
+    using value_type = Field;
+    using difference_type = std::ptrdiff_t;
+    using pointer = void;
+    using reference = Field;
+
+    const_iterator() = default;
+    Field operator*() const noexcept { return headers_->field(index_); }
+    const_iterator& operator++() noexcept {
+      ++index_;
+      return *this;
+    }
+    const_iterator operator++(int) noexcept {
+      const_iterator before = *this;
+      ++index_;
+      return before;
+    }
+    bool operator==(const const_iterator&) const noexcept = default;
+
+   private:
+    friend class Headers;
+    const_iterator(const Headers* headers, std::size_t index) noexcept : headers_(headers), index_(index) {}
+    const Headers* headers_ = nullptr;
+    std::size_t index_ = 0;
+  };
 
   Headers() = default;
   Headers(std::initializer_list<Field> fields);
@@ -34,20 +65,40 @@ class Headers {
   [[nodiscard]] std::vector<std::string_view> get_all(std::string_view name) const;
   [[nodiscard]] bool contains(std::string_view name) const { return get(name).has_value(); }
 
-  [[nodiscard]] std::size_t size() const noexcept { return fields_.size(); }
-  [[nodiscard]] bool empty() const noexcept { return fields_.empty(); }
-  [[nodiscard]] auto begin() const noexcept { return fields_.begin(); }
-  [[nodiscard]] auto end() const noexcept { return fields_.end(); }
-  void clear() noexcept { fields_.clear(); }
-  void reserve(std::size_t n) { fields_.reserve(n); }
-  [[nodiscard]] std::size_t capacity() const noexcept { return fields_.capacity(); }
+  [[nodiscard]] std::size_t size() const noexcept { return entries_.size(); }
+  [[nodiscard]] bool empty() const noexcept { return entries_.empty(); }
+  [[nodiscard]] const_iterator begin() const noexcept { return {this, 0}; }
+  [[nodiscard]] const_iterator end() const noexcept { return {this, entries_.size()}; }
+  /// Empties the list, keeping its room.
+  void clear() noexcept {
+    entries_.clear();
+    text_.clear();
+  }
+  /// Room for `n` fields of a typical size.
+  void reserve(std::size_t n) {
+    entries_.reserve(n);
+    text_.reserve(n * 32);
+  }
+  [[nodiscard]] std::size_t capacity() const noexcept { return entries_.capacity(); }
 
   /// Appends without checks: for fields the parser has already validated.
-  void add_unchecked(std::string name, std::string value) { fields_.emplace_back(std::move(name), std::move(value)); }
+  void add_unchecked(std::string_view name, std::string_view value);
 
  private:
-  friend void detail::recycle_strings(Headers& headers) noexcept;
-  std::vector<Field> fields_;
+  struct Entry {
+    std::uint32_t name_at, name_size, value_at, value_size;
+  };
+  [[nodiscard]] Field field(std::size_t index) const noexcept {
+    const Entry& e = entries_[index];
+    const std::string_view text(text_.data(), text_.size());
+    return {text.substr(e.name_at, e.name_size), text.substr(e.value_at, e.value_size)};
+  }
+  // Every name and value, back to back. A vector, not a std::string: an
+  // empty one holds no pointer to itself, so RequestOptions stays safe as
+  // a default argument in a co_await expression, which GCC 12 copies bit
+  // by bit (a std::string's inline buffer would then be freed).
+  std::vector<char> text_;
+  std::vector<Entry> entries_;
 };
 
 /// A token as HTTP defines it (RFC 9110 5.6.2): what a method or a header
