@@ -142,15 +142,20 @@ Task<> ClientSession::close() {
   co_await impl_->backend->close();
 }
 
-Task<ClientResponse> ClientSession::request(std::string method, std::string url_text, RequestOptions options) {
+Task<ClientResponse> ClientSession::request(std::string method, RequestURL target, RequestOptions options) {
   Impl& s = *impl_;
-  if (s.closed) throw ClientError("the session is closed; cannot request " + url_text);
+  if (s.closed)
+    throw ClientError("the session is closed; cannot request " +
+                      (target.url_ ? target.url_->to_string() : mask_credentials(target.text_)));
   // A method with a space, CR or LF would let it inject into the request line.
   if (!is_token(method)) throw InvalidRequestError("request method \"" + method + "\" is not a valid token");
   PreparedRequest r;
   r.started = detail::loop_now();
   r.method = std::move(method);
-  if (s.base_url) {
+  const std::string& url_text = target.text_;
+  if (target.url_) {
+    r.url = std::move(*target.url_);
+  } else if (s.base_url) {
     r.url = s.base_url->join(url_text);
   } else if (!s.last_url_text.empty() && url_text == s.last_url_text) {
     r.url = s.last_url;
@@ -212,12 +217,12 @@ Task<ClientResponse> ClientSession::request(std::string method, std::string url_
 }
 
 
-Task<ClientResponse> ClientSession::get(std::string url, RequestOptions o) { return request("GET", std::move(url), std::move(o)); }
-Task<ClientResponse> ClientSession::post(std::string url, RequestOptions o) { return request("POST", std::move(url), std::move(o)); }
-Task<ClientResponse> ClientSession::put(std::string url, RequestOptions o) { return request("PUT", std::move(url), std::move(o)); }
-Task<ClientResponse> ClientSession::patch(std::string url, RequestOptions o) { return request("PATCH", std::move(url), std::move(o)); }
-Task<ClientResponse> ClientSession::delete_(std::string url, RequestOptions o) { return request("DELETE", std::move(url), std::move(o)); }
-Task<ClientResponse> ClientSession::head(std::string url, RequestOptions o) { return request("HEAD", std::move(url), std::move(o)); }
-Task<ClientResponse> ClientSession::options(std::string url, RequestOptions o) { return request("OPTIONS", std::move(url), std::move(o)); }
+Task<ClientResponse> ClientSession::get(RequestURL url, RequestOptions o) { return request("GET", std::move(url), std::move(o)); }
+Task<ClientResponse> ClientSession::post(RequestURL url, RequestOptions o) { return request("POST", std::move(url), std::move(o)); }
+Task<ClientResponse> ClientSession::put(RequestURL url, RequestOptions o) { return request("PUT", std::move(url), std::move(o)); }
+Task<ClientResponse> ClientSession::patch(RequestURL url, RequestOptions o) { return request("PATCH", std::move(url), std::move(o)); }
+Task<ClientResponse> ClientSession::delete_(RequestURL url, RequestOptions o) { return request("DELETE", std::move(url), std::move(o)); }
+Task<ClientResponse> ClientSession::head(RequestURL url, RequestOptions o) { return request("HEAD", std::move(url), std::move(o)); }
+Task<ClientResponse> ClientSession::options(RequestURL url, RequestOptions o) { return request("OPTIONS", std::move(url), std::move(o)); }
 
 }  // namespace coring::http

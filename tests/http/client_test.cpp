@@ -176,7 +176,7 @@ TEST_CASE("methods, bodies, form fields, JSON and query parameters reach the ser
   });
 }
 
-TEST_CASE("one URL requested again and again, with other URLs, params and a bad URL between, goes where it says") {
+TEST_CASE("one URL requested again and again, as text or parsed, with others, params and a bad URL between, goes where it says") {
   // The session keeps the last URL it parsed: what it hands out must be
   // the URL asked for each time, never the one before.
   with_server([](Server& server) -> Task<> {
@@ -191,6 +191,11 @@ TEST_CASE("one URL requested again and again, with other URLs, params and a bad 
       CHECK_THROWS_AS(co_await s.get(echo + "\x7f"), InvalidURL);
       CHECK(first_line(co_await (co_await s.get(echo + "?r=2")).read()) == "GET /echo?r=2");
       CHECK(first_line(co_await (co_await s.get(echo)).read()) == "GET /echo");
+      // A URL parsed already is used as is, params added as to text.
+      const URL parsed = URL::parse(server.base_url() + "/echo?u=1");
+      RequestOptions with_v{.params = {{"v", "2"}}};
+      CHECK(first_line(co_await (co_await s.get(parsed, std::move(with_v))).read()) == "GET /echo?u=1&v=2");
+      CHECK(first_line(co_await (co_await s.get(parsed)).read()) == "GET /echo?u=1");
     });
   });
 }

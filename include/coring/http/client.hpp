@@ -126,6 +126,24 @@ struct RequestOptions {
   std::size_t max_redirects = 10;
 };
 
+/// Where a request goes, as aiohttp takes a str or a yarl.URL: URL text
+/// (parsed, or joined to the session's base_url), or a URL parsed already,
+/// used as is (no parse; a loop of requests to one URL then allocates
+/// nothing for it). Held by value: requests are lazy tasks, and a view
+/// could dangle before the task runs (`tasks.push_back(s.get(base + "/x"))`).
+class RequestURL {
+ public:
+  RequestURL(std::string text) : text_(std::move(text)) {}  // NOLINT: implicit, as a str is
+  RequestURL(const char* text) : text_(text) {}             // NOLINT
+  RequestURL(std::string_view text) : text_(text) {}        // NOLINT
+  RequestURL(URL url) : url_(std::move(url)) {}              // NOLINT: implicit, as a yarl.URL is
+
+ private:
+  friend class ClientSession;
+  std::string text_;
+  std::optional<URL> url_;
+};
+
 /// One per application, like a browser window: a pool of keep-alive
 /// connections, default headers and timeouts. Open and close it with
 /// async_with, which always awaits its close():
@@ -147,16 +165,14 @@ class ClientSession {
   ClientSession& operator=(ClientSession&&) = delete;
   ~ClientSession();  ///< reports a session never closed
 
-  /// The URL is taken by value: requests are lazy tasks, and a view could
-  /// dangle before the task runs (e.g. `tasks.push_back(s.get(base + "/x"))`).
-  Task<ClientResponse> request(std::string method, std::string url, RequestOptions options = {});
-  Task<ClientResponse> get(std::string url, RequestOptions options = {});
-  Task<ClientResponse> post(std::string url, RequestOptions options = {});
-  Task<ClientResponse> put(std::string url, RequestOptions options = {});
-  Task<ClientResponse> patch(std::string url, RequestOptions options = {});
-  Task<ClientResponse> delete_(std::string url, RequestOptions options = {});
-  Task<ClientResponse> head(std::string url, RequestOptions options = {});
-  Task<ClientResponse> options(std::string url, RequestOptions options = {});
+  Task<ClientResponse> request(std::string method, RequestURL url, RequestOptions options = {});
+  Task<ClientResponse> get(RequestURL url, RequestOptions options = {});
+  Task<ClientResponse> post(RequestURL url, RequestOptions options = {});
+  Task<ClientResponse> put(RequestURL url, RequestOptions options = {});
+  Task<ClientResponse> patch(RequestURL url, RequestOptions options = {});
+  Task<ClientResponse> delete_(RequestURL url, RequestOptions options = {});
+  Task<ClientResponse> head(RequestURL url, RequestOptions options = {});
+  Task<ClientResponse> options(RequestURL url, RequestOptions options = {});
 
   /// Closes every pooled connection. Requests after this are refused.
   Task<> close();
