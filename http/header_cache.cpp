@@ -1,6 +1,7 @@
 #include "header_cache.hpp"
 
 #include <algorithm>
+#include <new>
 #include <string>
 #include <utility>
 #include <vector>
@@ -14,6 +15,7 @@ constexpr std::size_t lists_kept = 64;
 constexpr std::size_t bodies_kept = 64;  // so at most 64 x TCPConnector::recycled_body_size
 constexpr std::size_t states_kept = 64;
 constexpr std::size_t typical_fields = 16;
+constexpr std::size_t list_bytes_kept = 16 * 1024;  // a list that grew past this (a huge head) is freed
 const std::size_t inline_capacity = std::string().capacity();  // (not constexpr for clang 14)
 
 // Set when the thread's cache is destroyed: a response destroyed later (one
@@ -51,11 +53,15 @@ struct CacheOwner {
 thread_local CacheOwner owner;  // made, and its end registered, when the cache is
 
 /// The thread's cache, made on first use; nullptr once it is gone.
-Cache* live_cache() {
+Cache* live_cache() noexcept {
   if (cache_of_thread == nullptr) [[unlikely]] {
     if (cache_gone) return nullptr;
-    owner.armed = true;
-    cache_of_thread = new Cache;
+    try {
+      owner.armed = true;
+      cache_of_thread = new Cache;
+    } catch (const std::bad_alloc&) {  // no cache: everything is allocated and freed as it comes
+      return nullptr;
+    }
   }
   return cache_of_thread;
 }
@@ -92,7 +98,8 @@ Headers take_headers() {
 
 void recycle_headers(Headers&& headers) noexcept {
   Cache* c = live_cache();
-  if (!c || headers.capacity() == 0 || c->lists.size() >= lists_kept) return;
+  if (!c || headers.capacity() == 0 || headers.byte_capacity() > list_bytes_kept || c->lists.size() >= lists_kept)
+    return;
   headers.clear();
   c->lists.push_back(std::move(headers));  // within the reserved room: no allocation
 }

@@ -1,5 +1,9 @@
 #include "coring/http/headers.hpp"
 
+#include <algorithm>
+#include <cstring>
+#include <functional>
+
 #include "coring/http/errors.hpp"
 
 namespace coring::http {
@@ -55,7 +59,17 @@ void Headers::add(std::string_view name, std::string_view value) {
 void Headers::add_unchecked(std::string_view name, std::string_view value) {
   // Offsets of 32 bits: a head is limited far below that (ParserLimits),
   // and a list built by hand past 4 GiB is refused rather than wrapped.
-  if (text_.size() + name.size() + value.size() > UINT32_MAX) throw InvalidRequestError("header list over 4 GiB");
+  const std::size_t needed = text_.size() + name.size() + value.size();
+  if (needed > UINT32_MAX) throw InvalidRequestError("header list over 4 GiB");
+  if (needed > text_.capacity()) {
+    // The name or value may be a view into this list (h.set("X", *h.get("Y"))):
+    // found again by offset once the bytes have moved.
+    const std::ptrdiff_t name_offset = points_into(name) ? name.data() - text_.data() : -1;
+    const std::ptrdiff_t value_offset = points_into(value) ? value.data() - text_.data() : -1;
+    text_.reserve(std::max(needed, 2 * text_.capacity()));
+    if (name_offset >= 0) name = {text_.data() + name_offset, name.size()};
+    if (value_offset >= 0) value = {text_.data() + value_offset, value.size()};
+  }
   const auto at = static_cast<std::uint32_t>(text_.size());
   text_.insert(text_.end(), name.begin(), name.end());
   text_.insert(text_.end(), value.begin(), value.end());
@@ -65,17 +79,41 @@ void Headers::add_unchecked(std::string_view name, std::string_view value) {
 
 void Headers::set(std::string_view name, std::string_view value) {
   validate(name, value);
+  // Views into this list would see its bytes move as remove() compacts it.
+  std::string own_name, own_value;
+  if (points_into(name)) name = own_name = name;
+  if (points_into(value)) value = own_value = value;
   remove(name);
   add_unchecked(name, value);
 }
 
+bool Headers::points_into(std::string_view piece) const noexcept {
+  const std::less<const char*> before;
+  return !piece.empty() && !before(piece.data(), text_.data()) && before(piece.data(), text_.data() + text_.size());
+}
+
 std::size_t Headers::remove(std::string_view name) {
-  // The removed fields' bytes stay in text_ until the list is cleared.
   const std::size_t removed = std::erase_if(entries_, [&](const Entry& e) {
     return iequals(std::string_view(text_.data() + e.name_at, e.name_size), name);
   });
-  if (entries_.empty()) text_.clear();
+  if (removed != 0) compact();
   return removed;
+}
+
+void Headers::compact() noexcept {
+  // Fields sit in the order they were added, each after the one before: moved
+  // down in that order, no field overwrites one not yet moved. (Without this,
+  // a list whose header is set again and again would only grow.)
+  std::uint32_t at = 0;
+  for (Entry& e : entries_) {
+    std::memmove(text_.data() + at, text_.data() + e.name_at, e.name_size);
+    e.name_at = at;
+    at += e.name_size;
+    std::memmove(text_.data() + at, text_.data() + e.value_at, e.value_size);
+    e.value_at = at;
+    at += e.value_size;
+  }
+  text_.resize(at);
 }
 
 std::optional<std::string_view> Headers::get(std::string_view name) const {

@@ -54,9 +54,10 @@ void write_request(Connection& c, const PreparedRequest& r, bool force_close) {
   }
   out += "\r\n"sv;
   bool has_user_agent = false, has_accept = false;
-  for (const auto& [name, value] : r.headers) {
+  for (const auto& [field_name, value] : r.headers) {
+    const std::string_view name = field_name;  // (clang 14 cannot capture a structured binding)
     // Sizes first: most names differ in them (see Headers::get).
-    auto is = [&name](std::string_view known) { return name.size() == known.size() && iequals(name, known); };
+    auto is = [name](std::string_view known) { return name.size() == known.size() && iequals(name, known); };
     if (is("Host"sv) || is("Content-Length"sv) || is("Transfer-Encoding"sv)) continue;
     has_user_agent = has_user_agent || is("User-Agent"sv);
     has_accept = has_accept || is("Accept"sv);

@@ -161,6 +161,7 @@ Task<ClientResponse> ClientSession::request(std::string method, RequestURL targe
     r.url = s.last_url;
   } else {
     r.url = URL::parse(url_text);
+    s.last_url_text.clear();  // first: a failure below must not pair the old text with the new URL
     s.last_url = r.url;
     s.last_url_text = url_text;
   }

@@ -80,6 +80,8 @@ class Headers {
     text_.reserve(n * 32);
   }
   [[nodiscard]] std::size_t capacity() const noexcept { return entries_.capacity(); }
+  /// Room for names and values, in bytes.
+  [[nodiscard]] std::size_t byte_capacity() const noexcept { return text_.capacity(); }
 
   /// Appends without checks: for fields the parser has already validated.
   void add_unchecked(std::string_view name, std::string_view value);
@@ -88,6 +90,8 @@ class Headers {
   struct Entry {
     std::uint32_t name_at, name_size, value_at, value_size;
   };
+  void compact() noexcept;  // drops the bytes of removed fields
+  [[nodiscard]] bool points_into(std::string_view piece) const noexcept;
   [[nodiscard]] Field field(std::size_t index) const noexcept {
     const Entry& e = entries_[index];
     const std::string_view text(text_.data(), text_.size());
