@@ -171,6 +171,12 @@ void ConnectionPool::learn_max_requests(std::string_view key, std::uint64_t requ
   if (auto* host = find_host(key)) host->second.max_requests = requests;
 }
 
+void ConnectionPool::learn_kept_alive(std::string_view key, std::uint64_t requests) {
+  auto* host = find_host(key);
+  if (host != nullptr && host->second.max_requests <= requests)
+    host->second.max_requests = std::numeric_limits<std::uint64_t>::max();  // learned again at the next close
+}
+
 void ConnectionPool::leave(std::string_view key, std::shared_ptr<Connection> connection, bool reusable) noexcept {
   if (connection) {
     if (!reusable) connection->spent = true;

@@ -114,6 +114,12 @@ class ConnectionPool final : coring::detail::TimerNode {
   /// The host closed a connection after `requests` requests: no more than
   /// that many are pipelined on one of its connections from now on.
   void learn_max_requests(std::string_view key, std::uint64_t requests);
+  /// A connection stayed open after its `requests`th request: if the limit
+  /// learned for the host is not above that, it was no limit (a close for
+  /// another reason, a server restarted with a higher one) and is
+  /// forgotten, to be learned again at the host's next such close (what is
+  /// pipelined past it then is sent again, as after any failure ahead).
+  void learn_kept_alive(std::string_view key, std::uint64_t requests);
   void close_all() noexcept;
   /// True if acquire() would have to wait for a slot now.
   [[nodiscard]] bool must_wait(std::string_view key) { return !waiters_.empty() || !has_room(key); }

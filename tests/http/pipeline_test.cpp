@@ -287,6 +287,73 @@ TEST_CASE("a host that closes after N requests gets no more than N pipelined on 
   CHECK(over == 0);
 }
 
+namespace {
+
+/// A raw server whose first connection takes two requests (the second
+/// answered with "Connection: close"), and every later one any number.
+/// Answers after 2 ms, so requests pipelined behind one pile up; records
+/// the most heads a connection had unanswered at once.
+Task<> first_closes_after_two(Socket peer, bool first, std::size_t& most_unanswered) {
+  std::string seen;
+  std::size_t answered = 0;
+  char buffer[4096];
+  for (int reads = 0; reads < 1000; ++reads) {
+    const std::size_t n = co_await peer.recv(std::as_writable_bytes(std::span(buffer)));
+    if (n == 0) break;
+    seen.append(buffer, n);
+    co_await sleep(std::chrono::milliseconds(2));
+    const std::size_t heads = count_of(seen, "\r\n\r\n");
+    most_unanswered = std::max(most_unanswered, heads - answered);
+    while (answered < heads && !(first && answered == 2)) {
+      ++answered;
+      const std::string answer = first && answered == 2
+                                     ? "HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 2\r\n\r\nok"
+                                     : "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
+      co_await peer.send_all(std::as_bytes(std::span(answer.data(), answer.size())));
+    }
+    if (first && answered == 2) peer.shutdown_write();  // and read on until the client closes: no reset
+  }
+  co_await peer.close();
+}
+
+Task<> accept_first_closes_after_two(Listener& listener, std::size_t& most_unanswered) {
+  co_await async_with(TaskGroup{}, [&](TaskGroup& group) -> Task<> {
+    for (bool first = true;; first = false) {
+      Socket peer = co_await listener.accept();
+      group.create_task(first_closes_after_two(std::move(peer), first, most_unanswered));
+    }
+  });
+}
+
+}  // namespace
+
+TEST_CASE("a learned per-host limit is raised again once a connection stays open past it") {
+  std::size_t most_unanswered = 0;
+  run([&]() -> Task<> {
+    Listener listener = Listener::bind(SocketAddress::parse("127.0.0.1:0"));
+    const std::string url = "http://" + listener.local_address().to_string() + "/";
+    auto serving = create_task(accept_first_closes_after_two(listener, most_unanswered));
+    co_await with_session(pipelined(4, 1), [&](ClientSession& s) -> Task<> {
+      std::vector<Task<std::string>> burst;  // the first connection's close teaches "2"
+      for (int i = 0; i < 8; ++i) burst.push_back(fetch(s, url));
+      for (const auto& body : co_await gather(std::move(burst))) CHECK(body == "ok");
+      // One at a time: the connection stays open past 2, again and again.
+      for (int i = 0; i < 6; ++i) CHECK(co_await fetch(s, url) == "ok");
+      most_unanswered = 0;
+      std::vector<Task<std::string>> again;
+      for (int i = 0; i < 20; ++i) again.push_back(fetch(s, url));
+      for (const auto& body : co_await gather(std::move(again))) CHECK(body == "ok");
+    });
+    serving.cancel();
+    try {
+      co_await serving;
+    } catch (const CancelledError&) {
+    }
+    co_await listener.close();
+  }());
+  CHECK(most_unanswered > 2);  // pipelined deeper than the limit once learned
+}
+
 TEST_CASE("a request that cannot be pipelined is not starved by a stream of pipelined ones") {
   with_server([&](Server& server) -> Task<> {
     co_await with_session(pipelined(4, 1), [&](ClientSession& s) -> Task<> {
