@@ -97,7 +97,7 @@ Server::Server(const SocketAddress& address, Handler handler, std::optional<Serv
 
 Server::Server(Listener listener, Handler handler, std::optional<ServerTLS> tls) : state_(std::make_unique<State>()) {
   try {
-    if (tls) state_->tls = detail::TlsContext::server(tls->cert_file, tls->key_file);
+    if (tls) state_->tls = detail::TlsContext::server(tls->cert_file, tls->key_file, tls->client_ca_file);
   } catch (...) {
     listener.abort();
     throw;

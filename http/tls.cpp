@@ -155,7 +155,8 @@ std::shared_ptr<TlsContext> TlsContext::client(const SSLOptions& options) {
   return std::shared_ptr<TlsContext>(new TlsContext(std::move(state)));
 }
 
-std::shared_ptr<TlsContext> TlsContext::server(const std::string& cert_file, const std::string& key_file) {
+std::shared_ptr<TlsContext> TlsContext::server(const std::string& cert_file, const std::string& key_file,
+                                               const std::string& client_ca_file) {
   auto state = std::make_unique<State>();
   state->ctx = new_context(TLS_server_method());
   SSL_CTX* ctx = state->ctx;
@@ -164,6 +165,15 @@ std::shared_ptr<TlsContext> TlsContext::server(const std::string& cert_file, con
     throw ClientSSLError("cannot load the server certificate " + cert_file + " and key " + key_file + ": " +
                          openssl_errors());
   SSL_CTX_set_alpn_select_cb(ctx, select_http11, nullptr);
+  if (!client_ca_file.empty()) {
+    STACK_OF(X509_NAME)* names = SSL_load_client_CA_file(client_ca_file.c_str());
+    if (names == nullptr || SSL_CTX_load_verify_locations(ctx, client_ca_file.c_str(), nullptr) != 1) {
+      sk_X509_NAME_pop_free(names, X509_NAME_free);
+      throw ClientSSLError("cannot load the client CA " + client_ca_file + ": " + openssl_errors());
+    }
+    SSL_CTX_set_client_CA_list(ctx, names);
+    SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, nullptr);
+  }
   return std::shared_ptr<TlsContext>(new TlsContext(std::move(state)));
 }
 
@@ -276,6 +286,10 @@ Task<int> TlsStream::drive(Op op, void* data, int size) {
     // A failure's reason is read now: OpenSSL's error queue is the thread's,
     // and other connections of this loop use it while we flush.
     const bool fatal = error == SSL_ERROR_SSL || error == SSL_ERROR_SYSCALL;
+    // TLS 1.3 ends the client's handshake before the server has checked its
+    // certificate: a refusal comes as an alert at the first read.
+    const bool certificate_required =
+        error == SSL_ERROR_SSL && ERR_GET_REASON(ERR_peek_error()) == SSL_R_TLSV13_ALERT_CERTIFICATE_REQUIRED;
     const std::string reason = fatal ? openssl_errors() : std::string();
     const long verified = fatal ? SSL_get_verify_result(s.ssl) : X509_V_OK;
     // Whatever OpenSSL wrote goes out first: handshake messages, alerts,
@@ -314,6 +328,12 @@ Task<int> TlsStream::drive(Op op, void* data, int size) {
                                     (s.eof ? "the server closed the connection" : reason));
     }
     if (handshake) throw ClientConnectorSSLError("TLS handshake from a client failed: " + reason);
+    if (certificate_required)
+      throw ClientSSLError("the server at " + s.host +
+                           " requires a client certificate (TCPConnector ssl.cert_file and key_file): " + reason);
+    // A TLS failure past the handshake (an alert, a bad record): the TLS
+    // error it is; a plain connection failure would hide what went wrong.
+    if (error == SSL_ERROR_SSL) throw ClientSSLError("TLS error on the connection to " + s.host + ": " + reason);
     throw ClientConnectionError("TLS error on the connection to " + s.host + ": " + reason);
   }
 }

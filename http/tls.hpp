@@ -21,7 +21,8 @@ class TlsContext {
   /// For a client; throws ClientSSLError for unreadable CA or key files.
   static std::shared_ptr<TlsContext> client(const SSLOptions& options);
   /// For a server, with its certificate chain and key (PEM files).
-  static std::shared_ptr<TlsContext> server(const std::string& cert_file, const std::string& key_file);
+  static std::shared_ptr<TlsContext> server(const std::string& cert_file, const std::string& key_file,
+                                            const std::string& client_ca_file = {});
   ~TlsContext();
   TlsContext(const TlsContext&) = delete;
   TlsContext& operator=(const TlsContext&) = delete;

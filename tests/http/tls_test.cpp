@@ -192,6 +192,25 @@ TEST_CASE("unreadable CA or client key files are a ClientSSLError naming the fil
   });
 }
 
+TEST_CASE("a server that requires a client certificate: without one a ClientSSLError that says so, with one the answer") {
+  ServerTLS requiring = server_tls("valid");
+  requiring.client_ca_file = certificates().ca_file();
+  test_support::with_tls_server(requiring, [](Server& server) -> Task<> {
+    const std::string url = server.base_url() + "/small";
+    // TLS 1.3: the refusal comes as an alert after the client's handshake,
+    // at its first read (before, a plain ClientConnectionError).
+    const std::string refused = co_await failure_of<ClientSSLError>(trusting_test_ca(), url);
+    CHECK(refused.find("requires a client certificate") != std::string::npos);
+    SessionOptions with_cert = trusting_test_ca();
+    with_cert.connector.ssl.cert_file = certificates().cert("client");
+    with_cert.connector.ssl.key_file = certificates().key("client");
+    co_await with_session(std::move(with_cert), [&](ClientSession& s) -> Task<> {
+      auto r = co_await s.get(url);
+      CHECK(co_await r.text() == "Hello, world!");
+    });
+  });
+}
+
 TEST_CASE("TLS connections are pooled and reused like plain ones") {
   test_support::with_tls_server(server_tls("valid"), [](Server& server) -> Task<> {
     const std::string url = server.base_url() + "/small";

@@ -22,6 +22,9 @@ class TlsStream;
 struct ServerTLS {
   std::string cert_file;
   std::string key_file;
+  /// If set, a client must present a certificate this CA (PEM) signed, or
+  /// the handshake fails (nginx's ssl_verify_client on, failing in TLS).
+  std::string client_ca_file = {};
 };
 
 struct ServerRequest {
