@@ -1,5 +1,6 @@
 #include "parser.hpp"
 #include "header_cache.hpp"
+#include "headers_access.hpp"
 
 #include <llhttp.h>
 
@@ -60,7 +61,7 @@ struct ResponseParser::Callbacks {
       s.fail("more than " + std::to_string(s.limits_.max_headers) + " headers", false);
       return false;
     }
-    s.head_.headers.add_unchecked(s.field_.text(), s.value_.text());
+    HeadersAccess::add_unchecked(s.head_.headers, s.field_.text(), s.value_.text());
     s.field_.clear();
     s.value_.clear();
     s.in_value_ = false;
@@ -235,7 +236,7 @@ struct RequestParser::Callbacks {
     return 0;
   }
   static void store(RequestParser& s) {
-    s.head_.headers.add_unchecked(s.field_, s.value_);
+    HeadersAccess::add_unchecked(s.head_.headers, s.field_, s.value_);
     s.field_.clear();
     s.value_.clear();
     s.in_value_ = false;

@@ -1,6 +1,7 @@
 #include "coring/async_with.hpp"
 #include "coring/http/client.hpp"
 #include "header_cache.hpp"
+#include "headers_access.hpp"
 #include "inflate.hpp"
 #include "deadline.hpp"
 #include "native_backend.hpp"
@@ -172,8 +173,8 @@ Task<ClientResponse> ClientSession::request(std::string method, RequestURL targe
   r.headers = detail::take_headers();
   // Both lists were checked as they were filled (Headers::add, or the parser's checks).
   for (const auto& [name, value] : s.options.headers)
-    if (!options.headers.contains(name)) r.headers.add_unchecked(name, value);
-  for (const auto& [name, value] : options.headers) r.headers.add_unchecked(name, value);
+    if (!options.headers.contains(name)) detail::HeadersAccess::add_unchecked(r.headers, name, value);
+  for (const auto& [name, value] : options.headers) detail::HeadersAccess::add_unchecked(r.headers, name, value);
   add_authorization(r, options.auth, s.options.auth);
   const bool decode = s.options.auto_decompress;
   if (decode && !r.headers.contains("Accept-Encoding")) r.headers.add("Accept-Encoding", "gzip, deflate");

@@ -13,6 +13,10 @@
 
 namespace coring::http {
 
+namespace detail {
+struct HeadersAccess;  // http/headers_access.hpp: the parsers' and the session's way in
+}  // namespace detail
+
 /// Names and values live back to back in one string, each field a pair of
 /// views into it: a parsed head is two copies per field into memory that
 /// is kept from one response to the next, not two strings per field.
@@ -83,10 +87,11 @@ class Headers {
   /// Room for names and values, in bytes.
   [[nodiscard]] std::size_t byte_capacity() const noexcept { return text_.capacity(); }
 
-  /// Appends without checks: for fields the parser has already validated.
-  void add_unchecked(std::string_view name, std::string_view value);
-
  private:
+  friend struct detail::HeadersAccess;
+  /// Appends without checks: for fields already checked (a parser's, or
+  /// another list's). Not public: a request's headers are sent as they are.
+  void add_unchecked(std::string_view name, std::string_view value);
   struct Entry {
     std::uint32_t name_at, name_size, value_at, value_size;
   };
