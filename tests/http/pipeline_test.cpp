@@ -3,6 +3,9 @@
 // requests queued behind one that fails; what is never pipelined.
 #include <doctest/doctest.h>
 
+#include <cstdint>
+#include <deque>
+
 #include <coring/coring.hpp>
 #include <coring/http/client.hpp>
 #include <coring/http/server.hpp>
@@ -77,6 +80,23 @@ Task<std::string> fetch(ClientSession& s, std::string url) {
   auto response = co_await s.get(std::move(url));
   REQUIRE(response.status() == 200);
   co_return co_await response.read();
+}
+
+/// Ends a raw server's accepting task, then its listener.
+Task<> stop_serving(TaskHandle<void>& serving, Listener& listener) {
+  serving.cancel();
+  try {
+    co_await serving;
+  } catch (const CancelledError&) {
+  }
+  co_await listener.close();
+}
+
+/// `n` GETs of `url` at once; each must answer "ok".
+Task<> fetch_ok_at_once(ClientSession& s, const std::string& url, int n) {
+  std::vector<Task<std::string>> all;
+  for (int i = 0; i < n; ++i) all.push_back(fetch(s, url));
+  for (const auto& body : co_await gather(std::move(all))) CHECK(body == "ok");
 }
 
 /// The status of a response that is then dropped without its body read.
@@ -158,12 +178,7 @@ TEST_CASE("non-idempotent requests are never pipelined, before or behind others"
       auto results = co_await gather(return_exceptions, std::move(both));
       CHECK(results.size() == 2);
     });
-    serving.cancel();
-    try {
-      co_await serving;
-    } catch (const CancelledError&) {
-    }
-    co_await listener.close();
+    co_await stop_serving(serving, listener);
   }());
   CHECK(count_of(seen, "\r\n\r\n") == 1);
   CHECK(targets_in(seen) == std::vector<std::string>{"/p"});
@@ -227,35 +242,50 @@ TEST_CASE("a failure in the pipeline sends the requests behind it again, elsewhe
 
 namespace {
 
-/// A raw server whose connections take two requests each, the second
-/// answered with "Connection: close", as nginx's keepalive_requests 2 does.
-/// Records how many request heads each connection received in all.
-Task<> close_after_two(Socket peer, std::vector<std::size_t>& heads, std::size_t slot) {
-  std::string seen;
+/// What a connection of the raw server below saw.
+struct Seen {
+  std::size_t heads = 0;            // request heads received in all
+  std::size_t most_unanswered = 0;  // the most heads unanswered at once
+};
+
+/// A raw server's connection that answers "ok" to its first `limit`
+/// requests, the last of them with "Connection: close" (as nginx's
+/// keepalive_requests does), each read's answers after `delay` (so that
+/// pipelined requests pile up).
+Task<> answer_up_to(Socket peer, std::size_t limit, std::chrono::milliseconds delay, Seen& seen) {
+  std::string received;
   std::size_t answered = 0;
   char buffer[4096];
   for (int reads = 0; reads < 1000; ++reads) {
     const std::size_t n = co_await peer.recv(std::as_writable_bytes(std::span(buffer)));
     if (n == 0) break;
-    seen.append(buffer, n);
-    heads[slot] = count_of(seen, "\r\n\r\n");
-    while (answered < 2 && answered < heads[slot]) {
+    received.append(buffer, n);
+    if (delay.count() > 0) co_await sleep(delay);
+    seen.heads = count_of(received, "\r\n\r\n");
+    seen.most_unanswered = std::max(seen.most_unanswered, seen.heads - answered);
+    while (answered < limit && answered < seen.heads) {
       ++answered;
-      const std::string answer = answered == 2 ? "HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 2\r\n\r\nok"
-                                               : "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
+      const std::string answer = answered == limit
+                                     ? "HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 2\r\n\r\nok"
+                                     : "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
       co_await peer.send_all(std::as_bytes(std::span(answer.data(), answer.size())));
     }
-    if (answered == 2) peer.shutdown_write();  // and read on until the client closes: no reset
+    if (answered == limit) peer.shutdown_write();  // and read on until the client closes: no reset
   }
   co_await peer.close();
 }
 
-Task<> accept_all(Listener& listener, std::vector<std::size_t>& heads) {
+/// Accepts for ever: the first connection takes `first_limit` requests,
+/// the later ones `later_limit`. `seen` has one entry per connection, in
+/// accept order (a deque: the entries stay where they are as it grows).
+Task<> accept_all(Listener& listener, std::size_t first_limit, std::size_t later_limit,
+                  std::chrono::milliseconds delay, std::deque<Seen>& seen) {
   co_await async_with(TaskGroup{}, [&](TaskGroup& group) -> Task<> {
     for (;;) {
       Socket peer = co_await listener.accept();
-      heads.push_back(0);
-      group.create_task(close_after_two(std::move(peer), heads, heads.size() - 1));
+      const std::size_t limit = seen.empty() ? first_limit : later_limit;
+      seen.emplace_back();
+      group.create_task(answer_up_to(std::move(peer), limit, delay, seen.back()));
     }
   });
 }
@@ -263,93 +293,40 @@ Task<> accept_all(Listener& listener, std::vector<std::size_t>& heads) {
 }  // namespace
 
 TEST_CASE("a host that closes after N requests gets no more than N pipelined on a connection, once seen") {
-  std::vector<std::size_t> heads;  // per connection, in accept order
+  std::deque<Seen> seen;
   run([&]() -> Task<> {
     Listener listener = Listener::bind(SocketAddress::parse("127.0.0.1:0"));
     const std::string url = "http://" + listener.local_address().to_string() + "/";
-    auto serving = create_task(accept_all(listener, heads));
+    auto serving = create_task(accept_all(listener, 2, 2, std::chrono::milliseconds(0), seen));
     co_await with_session(pipelined(4, 1), [&](ClientSession& s) -> Task<> {
-      std::vector<Task<std::string>> all;
-      for (int i = 0; i < 30; ++i) all.push_back(fetch(s, url));
-      for (const auto& body : co_await gather(std::move(all))) CHECK(body == "ok");
+      co_await fetch_ok_at_once(s, url, 30);
     });
-    serving.cancel();
-    try {
-      co_await serving;
-    } catch (const CancelledError&) {
-    }
-    co_await listener.close();
+    co_await stop_serving(serving, listener);
   }());
-  REQUIRE(heads.size() >= 15);
-  CHECK(heads[0] > 2);  // before the first close, the client could not know
+  REQUIRE(seen.size() >= 15);
+  CHECK(seen[0].heads > 2);  // before the first close, the client could not know
   std::size_t over = 0;
-  for (std::size_t i = 1; i < heads.size(); ++i) over += heads[i] > 2 ? 1 : 0;
+  for (std::size_t i = 1; i < seen.size(); ++i) over += seen[i].heads > 2 ? 1 : 0;
   CHECK(over == 0);
 }
 
-namespace {
-
-/// A raw server whose first connection takes two requests (the second
-/// answered with "Connection: close"), and every later one any number.
-/// Answers after 2 ms, so requests pipelined behind one pile up; records
-/// the most heads a connection had unanswered at once.
-Task<> first_closes_after_two(Socket peer, bool first, std::size_t& most_unanswered) {
-  std::string seen;
-  std::size_t answered = 0;
-  char buffer[4096];
-  for (int reads = 0; reads < 1000; ++reads) {
-    const std::size_t n = co_await peer.recv(std::as_writable_bytes(std::span(buffer)));
-    if (n == 0) break;
-    seen.append(buffer, n);
-    co_await sleep(std::chrono::milliseconds(2));
-    const std::size_t heads = count_of(seen, "\r\n\r\n");
-    most_unanswered = std::max(most_unanswered, heads - answered);
-    while (answered < heads && !(first && answered == 2)) {
-      ++answered;
-      const std::string answer = first && answered == 2
-                                     ? "HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 2\r\n\r\nok"
-                                     : "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
-      co_await peer.send_all(std::as_bytes(std::span(answer.data(), answer.size())));
-    }
-    if (first && answered == 2) peer.shutdown_write();  // and read on until the client closes: no reset
-  }
-  co_await peer.close();
-}
-
-Task<> accept_first_closes_after_two(Listener& listener, std::size_t& most_unanswered) {
-  co_await async_with(TaskGroup{}, [&](TaskGroup& group) -> Task<> {
-    for (bool first = true;; first = false) {
-      Socket peer = co_await listener.accept();
-      group.create_task(first_closes_after_two(std::move(peer), first, most_unanswered));
-    }
-  });
-}
-
-}  // namespace
-
-TEST_CASE("a learned per-host limit is raised again once a connection stays open past it") {
+TEST_CASE("a learned per-host limit is forgotten once a connection stays open past it") {
+  std::deque<Seen> seen;
   std::size_t most_unanswered = 0;
   run([&]() -> Task<> {
     Listener listener = Listener::bind(SocketAddress::parse("127.0.0.1:0"));
     const std::string url = "http://" + listener.local_address().to_string() + "/";
-    auto serving = create_task(accept_first_closes_after_two(listener, most_unanswered));
+    // The first connection closes after two; the later ones never.
+    auto serving = create_task(accept_all(listener, 2, SIZE_MAX, std::chrono::milliseconds(2), seen));
     co_await with_session(pipelined(4, 1), [&](ClientSession& s) -> Task<> {
-      std::vector<Task<std::string>> burst;  // the first connection's close teaches "2"
-      for (int i = 0; i < 8; ++i) burst.push_back(fetch(s, url));
-      for (const auto& body : co_await gather(std::move(burst))) CHECK(body == "ok");
+      co_await fetch_ok_at_once(s, url, 8);  // the first connection's close teaches "2"
       // One at a time: the connection stays open past 2, again and again.
       for (int i = 0; i < 6; ++i) CHECK(co_await fetch(s, url) == "ok");
-      most_unanswered = 0;
-      std::vector<Task<std::string>> again;
-      for (int i = 0; i < 20; ++i) again.push_back(fetch(s, url));
-      for (const auto& body : co_await gather(std::move(again))) CHECK(body == "ok");
+      for (Seen& connection : seen) connection.most_unanswered = 0;
+      co_await fetch_ok_at_once(s, url, 20);
+      for (const Seen& connection : seen) most_unanswered = std::max(most_unanswered, connection.most_unanswered);
     });
-    serving.cancel();
-    try {
-      co_await serving;
-    } catch (const CancelledError&) {
-    }
-    co_await listener.close();
+    co_await stop_serving(serving, listener);
   }());
   CHECK(most_unanswered > 2);  // pipelined deeper than the limit once learned
 }
