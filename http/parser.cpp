@@ -61,7 +61,8 @@ struct ResponseParser::Callbacks {
       s.fail("more than " + std::to_string(s.limits_.max_headers) + " headers", false);
       return false;
     }
-    HeadersAccess::add_unchecked(s.head_.headers, s.field_.text(), s.value_.text());
+    // Copied: field_ and value_ keep their room for the next field.
+    HeadersAccess::add_unchecked(s.head_.headers, s.field_, s.value_);
     s.field_.clear();
     s.value_.clear();
     s.in_value_ = false;
@@ -71,7 +72,7 @@ struct ResponseParser::Callbacks {
   static int on_headers_complete(llhttp_t* p) {
     auto& s = self(p);
     if (s.in_value_ && !store_header(s)) return -1;
-    if (!s.field_.text().empty()) {
+    if (!s.field_.empty()) {
       s.fail("header without a value", false);
       return -1;
     }
@@ -155,29 +156,10 @@ void ResponseParser::fail(std::string why, bool in_body) {
   }
 }
 
-void ResponseParser::Piece::append(const char* at, std::size_t length) {
-  if (owned.empty() && borrowed.empty()) {
-    borrowed = {at, length};
-    return;
-  }
-  own();
-  owned.append(at, length);
-}
-
-void ResponseParser::Piece::own() {
-  if (borrowed.empty()) return;
-  owned.assign(borrowed);
-  borrowed = {};
-}
-
 std::size_t ResponseParser::feed(std::string_view data) {
   if (failed() || message_complete_ || data.empty()) return 0;
   llhttp_t* p = &state_->parser;
   const llhttp_errno_t rc = llhttp_execute(p, data.data(), data.size());
-  // A header cut by the end of these bytes goes on in the next feed: its
-  // views into them must not outlive them.
-  field_.own();
-  value_.own();
   if (rc == HPE_OK) return data.size();
   if (rc == HPE_PAUSED) {
     const char* stop = llhttp_get_error_pos(p);

@@ -75,21 +75,7 @@ class ResponseParser {
   ParserLimits limits_;
   ResponseHead head_;
   std::string body_;
-  /// The header being read: a view into the bytes being fed while it came
-  /// in one piece (most do: no copy before it goes into the head's list),
-  /// copied into the string once a second piece comes or the feed ends.
-  struct Piece {
-    std::string owned;
-    std::string_view borrowed;
-    void append(const char* at, std::size_t length);
-    void own();
-    [[nodiscard]] std::string_view text() const noexcept { return borrowed.empty() ? owned : borrowed; }
-    void clear() noexcept {
-      owned.clear();
-      borrowed = {};
-    }
-  };
-  Piece field_, value_;
+  std::string field_, value_;  // the header being read
   bool in_value_ = false;
   bool head_request_ = false;
   bool started_ = false;
