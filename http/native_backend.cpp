@@ -32,26 +32,12 @@ struct StaleConnection {
 void write_request(Connection& c, const PreparedRequest& r, bool force_close) {
   using namespace std::string_view_literals;  // no strlen per piece
   std::string& out = c.out;
-  const URL& url = r.url;
   out.clear();
   out += r.method;
   out += ' ';
-  out += url.path();
-  if (!url.query().empty()) {
-    out += '?';
-    out += url.query();
-  }
+  r.url.append_target(out);
   out += " HTTP/1.1\r\nHost: "sv;
-  const bool ipv6 = url.host().find(':') != std::string::npos;
-  if (ipv6) out += '[';
-  out += url.host();
-  if (ipv6) out += ']';
-  if (!url.is_default_port()) {
-    char port[8];
-    const auto end = std::to_chars(port, port + sizeof port, url.port()).ptr;
-    out += ':';
-    out.append(port, end);
-  }
+  r.url.append_host_header(out);
   out += "\r\n"sv;
   bool has_user_agent = false, has_accept = false;
   for (const auto& [field_name, value] : r.headers) {

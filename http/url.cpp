@@ -195,15 +195,35 @@ URL URL::without_credentials() const {
 
 bool URL::is_default_port() const noexcept { return port_ == (is_https() ? 443 : 80); }
 
-std::string URL::target() const { return query_.empty() ? path_ : path_ + "?" + query_; }
+std::string URL::target() const {
+  std::string out;
+  append_target(out);
+  return out;
+}
 
 std::string URL::host_header() const {
-  std::string h = host_.find(':') != std::string::npos ? "[" + host_ + "]" : host_;
-  if (!is_default_port()) {
-    h += ':';
-    h += std::to_string(port_);
-  }
-  return h;
+  std::string out;
+  append_host_header(out);
+  return out;
+}
+
+void URL::append_target(std::string& out) const {
+  out += path_;
+  if (query_.empty()) return;
+  out += '?';
+  out += query_;
+}
+
+void URL::append_host_header(std::string& out) const {
+  const bool ipv6 = host_.find(':') != std::string::npos;
+  if (ipv6) out += '[';
+  out += host_;
+  if (ipv6) out += ']';
+  if (is_default_port()) return;
+  char port[8];
+  const auto end = std::to_chars(port, port + sizeof port, port_).ptr;
+  out += ':';
+  out.append(port, end);
 }
 
 std::string URL::origin() const {

@@ -42,6 +42,10 @@ class URL {
   [[nodiscard]] std::string target() const;
   /// The Host header value: host, with ":port" unless default; IPv6 bracketed.
   [[nodiscard]] std::string host_header() const;
+  /// target() and host_header() appended to `out`: no string of their own
+  /// (the client writes every request line with them).
+  void append_target(std::string& out) const;
+  void append_host_header(std::string& out) const;
   /// scheme://host:port, for comparing origins (redirects drop credentials
   /// when it changes).
   [[nodiscard]] std::string origin() const;
