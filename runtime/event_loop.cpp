@@ -110,9 +110,8 @@ void EventLoop::fire_due_timers() {
   // of ~95), and I/O completions get a look between batches.
   constexpr std::size_t timers_per_pass = 64;
   for (std::size_t fired = 0; fired < timers_per_pass; ++fired) {
-    detail::TimerNode* next = timers_.top();
-    if (next == nullptr || next->deadline > now) break;
-    timers_.pop();
+    detail::TimerNode* next = timers_.pop_due(now);
+    if (next == nullptr) break;
     next->on_timer();
   }
 }

@@ -46,7 +46,9 @@ class TimerHeap {
     if (first_in_run == nullptr || earlier(heap_.front(), first_in_run)) return heap_.front();
     return first_in_run;
   }
-  TimerNode* pop() noexcept;
+  /// The earliest node if its deadline is at or before `now`, taken out.
+  TimerNode* pop_due(std::chrono::steady_clock::time_point now) noexcept;
+  TimerNode* pop() noexcept { return pop_due(std::chrono::steady_clock::time_point::max()); }
 
   static constexpr std::size_t in_run = std::size_t{1} << 63;
 
