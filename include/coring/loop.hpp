@@ -6,6 +6,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "coring/detail/io_completion.hpp"
@@ -61,8 +62,9 @@ struct EventLoopOptions {
 /// makes one, runs a task on it and closes it. Tasks, timers and I/O of a loop
 /// belong to its thread; `call_soon_threadsafe` is the one way in from others.
 ///
-/// One pass (`run_once`): fire due timers (64 at most); resume the coroutines that were
-/// ready when the pass began; then one io_uring_enter at most, which submits
+/// One pass (`run_once`): resume the coroutines that were ready when the pass
+/// began; fire the timers due when it began (64 at most), each resuming the
+/// coroutine it wakes at once, in deadline order; then one io_uring_enter at most, which submits
 /// every queued operation and, only when nothing is ready to run, waits for a
 /// completion or the next timer; then every completion is taken in one sweep.
 class EventLoop {
@@ -104,7 +106,13 @@ class EventLoop {
   // ---- used by awaitables and the runtime; not needed by applications ----
   /// The task whose coroutine chain is running now (nullptr between tasks).
   [[nodiscard]] detail::TaskBase* current_task() const noexcept { return current_; }
-  void schedule(detail::TaskBase* task, std::coroutine_handle<> handle) { ready_.push({task, handle}); }
+  void schedule(detail::TaskBase* task, std::coroutine_handle<> handle) {
+    if (timer_wake_ != nullptr) [[unlikely]] {  // the first wake-up of a firing timer: run at once
+      *std::exchange(timer_wake_, nullptr) = {task, handle};
+      return;
+    }
+    ready_.push({task, handle});
+  }
   void spawn(detail::TaskBase& task, std::coroutine_handle<> frame);
   void add_timer(detail::TimerNode* node) { timers_.push(node); }
   void remove_timer(detail::TimerNode* node) noexcept { timers_.remove(node); }
@@ -125,6 +133,7 @@ class EventLoop {
   detail::IntrusiveList<detail::TaskBase> tasks_;
   std::size_t live_tasks_ = 0;
   detail::TaskBase* current_ = nullptr;
+  detail::ReadyEntry* timer_wake_ = nullptr;  // set only while a timer's on_timer runs
   bool running_ = false;
   std::chrono::microseconds batch_wait_;
   clock::time_point time_ = clock::now();

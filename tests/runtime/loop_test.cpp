@@ -41,6 +41,42 @@ TEST_CASE("sleeps wake in deadline order whatever order they started in") {
   CHECK(order == std::vector<int>{1, 2, 3});
 }
 
+TEST_CASE("timers due together wake their tasks in deadline order, before what those tasks wake") {
+  std::vector<std::string> log;
+  Event first_woke;
+  auto first = [&]() -> Task<> {
+    co_await sleep(5ms);
+    log.push_back("first");
+    first_woke.set();
+  };
+  auto second = [&]() -> Task<> {
+    co_await sleep(5ms);
+    log.push_back("second");
+  };
+  auto woken_by_first = [&]() -> Task<> {
+    co_await first_woke.wait();
+    log.push_back("woken by first");
+  };
+  auto hold_past_both = []() -> Task<> {
+    const auto until = EventLoop::clock::now() + 20ms;
+    while (EventLoop::clock::now() < until) {
+    }
+    co_return;
+  };
+  auto outer = [&]() -> Task<> {
+    auto a = create_task(first());
+    auto b = create_task(second());
+    auto c = create_task(woken_by_first());
+    auto h = create_task(hold_past_both());
+    co_await a;
+    co_await b;
+    co_await c;
+    co_await h;
+  };
+  run(outer());
+  CHECK(log == std::vector<std::string>{"first", "second", "woken by first"});
+}
+
 TEST_CASE("sleep(0) yields to the other ready tasks once, in FIFO order") {
   std::vector<std::string> log;
   auto step = [&](std::string name) -> Task<> {
