@@ -22,19 +22,37 @@ class InflatingBody final : public BodySource {
       if (ended_) co_return false;
       std::string compressed;
       const bool more = co_await inner_->read_more(compressed);
-      const std::size_t before = out.size();
-      if (!compressed.empty()) inflate_into(compressed, out);
-      if (out.size() > before) co_return true;
-      if (!more) {
-        ended_ = true;
-        if (!stream_end_) throw ClientPayloadError("response body of " + url_.to_string() + ": the " +
-                                                   (gzip_ ? "gzip" : "deflate") + " stream is cut short");
-        co_return false;
-      }
+      if (const Ready ready = inflate_step(compressed, more, out); ready != Ready::must_wait)
+        co_return ready == Ready::more;
+    }
+  }
+
+  Ready read_ready(std::string& out) override {
+    for (;;) {
+      if (ended_) return Ready::ended;
+      std::string compressed;
+      const Ready inner = inner_->read_ready(compressed);
+      if (inner == Ready::must_wait) return Ready::must_wait;
+      if (const Ready ready = inflate_step(compressed, inner == Ready::more, out); ready != Ready::must_wait)
+        return ready;
     }
   }
 
  private:
+  /// Inflates what the inner body gave: `more` if that made output,
+  /// `ended` at the end of both, `must_wait` when the inner body must give more.
+  Ready inflate_step(const std::string& compressed, bool inner_more, std::string& out) {
+    const std::size_t before = out.size();
+    if (!compressed.empty()) inflate_into(compressed, out);
+    if (out.size() > before) return Ready::more;
+    if (inner_more) return Ready::must_wait;
+    ended_ = true;
+    if (!stream_end_)
+      throw ClientPayloadError("response body of " + url_.to_string() + ": the " + (gzip_ ? "gzip" : "deflate") +
+                               " stream is cut short");
+    return Ready::ended;
+  }
+
   void init(int window_bits) {
     stream_ = z_stream{};
     if (inflateInit2(&stream_, window_bits) != Z_OK) throw ClientPayloadError("zlib: inflateInit2 failed");

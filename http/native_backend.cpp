@@ -182,21 +182,26 @@ class NativeBody final : public BodySource {
   }
 
   Task<bool> read_more(std::string& out) override {
-    Connection& c = *lease_.connection;
-    ResponseParser& p = c.parser;
     for (;;) {
-      if (!p.body().empty()) {
-        out += p.body();
-        p.body().clear();
-        co_return true;
-      }
-      if (!payload_error_.empty()) throw ClientPayloadError(payload_error_);
-      if (p.message_complete()) {
-        finish();
-        co_return false;
-      }
-      co_await receive(c);
+      const Ready ready = read_ready(out);
+      if (ready != Ready::must_wait) co_return ready == Ready::more;
+      co_await receive(*lease_.connection);
     }
+  }
+
+  Ready read_ready(std::string& out) override {
+    ResponseParser& p = lease_.connection->parser;
+    if (!p.body().empty()) {
+      out += p.body();
+      p.body().clear();
+      return Ready::more;
+    }
+    if (!payload_error_.empty()) throw ClientPayloadError(payload_error_);
+    if (p.message_complete()) {
+      finish();
+      return Ready::ended;
+    }
+    return Ready::must_wait;
   }
 
   /// Feeds the parser what an earlier response left unread (pipelining), or

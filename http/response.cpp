@@ -69,15 +69,25 @@ void ClientResponse::release() noexcept {
   state_->ended = true;
 }
 
+void ClientResponse::end_body() noexcept {
+  state_->ended = true;
+  state_->body.reset();  // its connection is back in the pool by now
+}
+
 Task<bool> ClientResponse::fill() {
   detail::ResponseState& s = *state_;
   if (s.ended) co_return false;
   const bool more = co_await s.body->read_more(s.pending);
-  if (!more) {
-    s.ended = true;
-    s.body.reset();  // its connection is back in the pool by now
-  }
+  if (!more) end_body();
   co_return more || !s.pending.empty();
+}
+
+BodySource::Ready ClientResponse::take_ready() {
+  detail::ResponseState& s = *state_;
+  if (s.ended) return BodySource::Ready::ended;
+  const BodySource::Ready ready = s.body->read_ready(s.pending);
+  if (ready == BodySource::Ready::ended) end_body();
+  return ready;
 }
 
 Task<std::string> ClientResponse::read() {
@@ -89,8 +99,8 @@ Task<std::string_view> ClientResponse::read_view() {
   detail::ResponseState& s = *state_;
   if (s.read_whole) co_return s.whole;
   const auto started = coring::http::detail::loop_now();
-  while (co_await fill()) {
-  }
+  while (!s.ended)
+    if (take_ready() == BodySource::Ready::must_wait) co_await fill();
   s.whole = std::move(s.pending);
   s.pending.clear();
   s.read_whole = true;
@@ -108,6 +118,7 @@ Task<std::string> ContentStream::read(std::size_t n) {
   ClientResponse& r = *response_;
   detail::ResponseState& s = *r.state_;
   while (s.pending.size() < n && !s.ended) {
+    if (r.take_ready() != BodySource::Ready::must_wait) continue;
     if (!co_await r.fill()) break;
   }
   const std::size_t take = std::min(n, s.pending.size());
@@ -119,7 +130,7 @@ Task<std::string> ContentStream::read(std::size_t n) {
 Task<std::string> ContentStream::read_chunk() {
   ClientResponse& r = *response_;
   detail::ResponseState& s = *r.state_;
-  if (s.pending.empty() && !s.ended) co_await r.fill();
+  if (s.pending.empty() && !s.ended && r.take_ready() == BodySource::Ready::must_wait) co_await r.fill();
   std::string out = std::move(s.pending);
   s.pending.clear();
   co_return out;

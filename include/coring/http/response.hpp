@@ -22,6 +22,17 @@ class BodySource {
   /// (then the source has let go of its connection). Throws ClientPayloadError,
   /// ServerDisconnectedError or http::TimeoutError.
   virtual Task<bool> read_more(std::string& out) = 0;
+
+  enum class Ready { more, ended, must_wait };
+  /// What read_more would give without waiting: appends bytes already in and
+  /// returns `more`, returns `ended` at the end of the body (as read_more's
+  /// false), or `must_wait`, appending nothing, when only read_more can go
+  /// on. A body that came with its head is then read with no coroutine
+  /// frame per step. The default always waits.
+  virtual Ready read_ready(std::string& out) {
+    (void)out;
+    return Ready::must_wait;
+  }
 };
 
 /// How long each phase of a request took (zero for phases it skipped: a
@@ -122,6 +133,8 @@ class ClientResponse {
  private:
   friend class ContentStream;
   Task<bool> fill();  // reads more body into the state's pending bytes; false at the end
+  BodySource::Ready take_ready();  // fill's part that needs no wait
+  void end_body() noexcept;
   std::unique_ptr<BodySource> take_body() noexcept;
   void put_body(std::unique_ptr<BodySource> body) noexcept;
 
