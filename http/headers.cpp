@@ -1,6 +1,7 @@
 #include "coring/http/headers.hpp"
 
 #include <algorithm>
+#include <cstdint>
 #include <cstring>
 #include <functional>
 
@@ -9,7 +10,6 @@
 namespace coring::http {
 
 namespace {
-char lower(char c) noexcept { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + ('a' - 'A')) : c; }
 
 bool is_token_char(char c) noexcept {
   if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) return true;
@@ -40,11 +40,47 @@ bool is_token(std::string_view text) noexcept {
   return true;
 }
 
+namespace {
+std::uint64_t load8(const char* p) noexcept {
+  std::uint64_t word;
+  std::memcpy(&word, p, 8);
+  return word;
+}
+
+/// 1 to 7 bytes as one word, each byte in it at least once: equal words for
+/// equal texts of the same size (fixed-size loads, no memcpy call).
+std::uint64_t load_short(const char* p, std::size_t n) noexcept {
+  if (n >= 4) {
+    std::uint32_t first, last;
+    std::memcpy(&first, p, 4);
+    std::memcpy(&last, p + n - 4, 4);
+    return first | (std::uint64_t{last} << 32);
+  }
+  const auto byte = [p](std::size_t i) { return std::uint64_t{static_cast<unsigned char>(p[i])}; };
+  return byte(0) | byte(n / 2) << 8 | byte(n - 1) << 16;
+}
+
+/// Eight bytes lowercased at once (ASCII letters only; bytes of 0x80 and
+/// up are left as they are): a header lookup compares every name it meets
+/// of the right size, and a byte at a time was most of its cost.
+std::uint64_t lower_word(std::uint64_t word) noexcept {
+  constexpr std::uint64_t high_bits = 0x8080808080808080;
+  const std::uint64_t seven_bits = word & ~high_bits;  // no byte can carry into the next below
+  const std::uint64_t at_least_A = seven_bits + 0x3f3f3f3f3f3f3f3f;  // 'A' + 0x3f = 0x80
+  const std::uint64_t above_Z = seven_bits + 0x2525252525252525;     // 'Z' + 1 + 0x25 = 0x80
+  const std::uint64_t upper = at_least_A & ~above_Z & ~word & high_bits;
+  return word | (upper >> 2);  // 0x80 >> 2 is the case bit 0x20
+}
+}  // namespace
+
 bool iequals(std::string_view a, std::string_view b) noexcept {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i)
-    if (lower(a[i]) != lower(b[i])) return false;
-  return true;
+  const std::size_t n = a.size();
+  if (n != b.size()) return false;
+  if (n < 8) return n == 0 || lower_word(load_short(a.data(), n)) == lower_word(load_short(b.data(), n));
+  for (std::size_t i = 0; i + 8 <= n; i += 8)
+    if (lower_word(load8(a.data() + i)) != lower_word(load8(b.data() + i))) return false;
+  // The last bytes, as the (overlapping) last word.
+  return n % 8 == 0 || lower_word(load8(a.data() + n - 8)) == lower_word(load8(b.data() + n - 8));
 }
 
 Headers::Headers(std::initializer_list<Field> fields) {

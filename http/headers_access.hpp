@@ -1,7 +1,8 @@
 #pragma once
 // The way in to Headers::add_unchecked, for code whose fields are checked
 // already: the parsers (llhttp checks names and values) and the session
-// (copying lists that Headers::add checked as they were filled).
+// (copying lists that Headers::add checked as they were filled, and adding
+// literal fields).
 #include "coring/http/headers.hpp"
 
 namespace coring::http::detail {

@@ -177,7 +177,9 @@ Task<ClientResponse> ClientSession::request(std::string method, RequestURL targe
   for (const auto& [name, value] : options.headers) detail::HeadersAccess::add_unchecked(r.headers, name, value);
   add_authorization(r, options.auth, s.options.auth);
   const bool decode = s.options.auto_decompress;
-  if (decode && !r.headers.contains("Accept-Encoding")) r.headers.add("Accept-Encoding", "gzip, deflate");
+  // Literal fields below: nothing to check.
+  if (decode && !r.headers.contains("Accept-Encoding"))
+    detail::HeadersAccess::add_unchecked(r.headers, "Accept-Encoding", "gzip, deflate");
   // aiohttp refuses data= with json= too: silently sending one of two
   // bodies would hide a mistake.
   const int bodies = int(options.body.has_value()) + int(options.form.has_value()) + int(options.json.has_value()) +
@@ -187,10 +189,12 @@ Task<ClientResponse> ClientSession::request(std::string method, RequestURL targe
                               " has more than one of body, form, json and body_stream");
   if (options.form) {
     r.body = encode_form(*options.form);
-    if (!r.headers.contains("Content-Type")) r.headers.add("Content-Type", "application/x-www-form-urlencoded");
+    if (!r.headers.contains("Content-Type"))
+      detail::HeadersAccess::add_unchecked(r.headers, "Content-Type", "application/x-www-form-urlencoded");
   } else if (options.json) {
     r.body = std::move(*options.json);
-    if (!r.headers.contains("Content-Type")) r.headers.add("Content-Type", "application/json");
+    if (!r.headers.contains("Content-Type"))
+      detail::HeadersAccess::add_unchecked(r.headers, "Content-Type", "application/json");
   } else if (options.body) {
     r.body = std::move(*options.body);
   } else if (options.body_stream) {

@@ -72,6 +72,18 @@ TEST_CASE("Headers are case-insensitive and multi-valued") {
   CHECK(h.get("Content-Type") == "application/json");
   CHECK(h.remove("set-cookie") == 2);
   CHECK_FALSE(h.contains("Set-Cookie"));
+  h.add("Set-Cookie", "c=3");
+  CHECK(h.get("set-cookie") == "c=3");
+  // Names of every size, long ones too, are found once added, and only then.
+  for (std::size_t size = 1; size <= 80; ++size) {
+    const std::string name(size, 'X');
+    CHECK_FALSE(h.contains(std::string(size, 'x')));
+    h.add(name, std::to_string(size));
+    CHECK(h.get(std::string(size, 'x')) == std::to_string(size));
+  }
+  h.clear();
+  CHECK_FALSE(h.contains("x"));
+  CHECK(h.get_all("content-type").empty());
 }
 
 TEST_CASE("Headers: a field copied from the same list, and one set again and again, stay whole and small") {
@@ -90,6 +102,32 @@ TEST_CASE("Headers: a field copied from the same list, and one set again and aga
   CHECK(auth.get("Authorization") == "Bearer 9999");
   CHECK(auth.get("Accept") == "*/*");
   CHECK(auth.byte_capacity() < 1024);
+}
+
+TEST_CASE("iequals folds ASCII letters only, at every length and for every byte") {
+  const auto fold = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c; };
+  const auto reference = [&](std::string_view a, std::string_view b) {
+    if (a.size() != b.size()) return false;
+    for (std::size_t i = 0; i < a.size(); ++i)
+      if (fold(a[i]) != fold(b[i])) return false;
+    return true;
+  };
+  // Every pair of bytes, at each place of names 1 to 20 bytes long (the
+  // word-at-a-time compare must neither fold '@', '[', 0xC1... nor miss a byte).
+  for (std::size_t size = 1; size <= 20; ++size)
+    for (std::size_t at = 0; at < size; ++at)
+      for (int x = 0; x < 256; ++x)
+        for (int y = 0; y < 256; y += (size > 3 ? 7 : 1)) {
+          std::string a(size, 'k');
+          std::string b(size, 'K');
+          a[at] = static_cast<char>(x);
+          b[at] = static_cast<char>(y);
+          REQUIRE(iequals(a, b) == reference(a, b));
+        }
+  CHECK(iequals("Content-Length", "content-length"));
+  CHECK_FALSE(iequals("content-lengtH", "content-lengthh"));
+  CHECK_FALSE(iequals("a^b", "a~b"));  // differ by the case bit, but not letters
+  CHECK(iequals("", ""));
 }
 
 TEST_CASE("header values with CR or LF are refused") {
