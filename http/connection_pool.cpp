@@ -193,9 +193,20 @@ void ConnectionPool::leave(std::string_view key, std::shared_ptr<Connection> con
   release_slot(key, std::move(connection), reusable);
 }
 
+bool ConnectionPool::Host::unused() const noexcept {
+  return in_use == 0 && idle.empty() && busy.empty() && max_requests == std::numeric_limits<std::uint64_t>::max();
+}
+
+void ConnectionPool::forget_if_unused(Hosts::iterator entry) noexcept {
+  if (!entry->second.unused()) return;
+  if (last_host_ == &*entry) last_host_ = nullptr;
+  hosts_.erase(entry);
+}
+
 void ConnectionPool::release_slot(std::string_view key, std::shared_ptr<Connection> connection,
                                   bool reusable) noexcept {
-  Host& host = find_host(key)->second;  // made when the slot was taken
+  Hosts::value_type* const entry = find_host(key);  // made when the slot was taken
+  Host& host = entry->second;
   --in_use_;
   --host.in_use;
   // A few spares absorb the ups and downs of a steady load; more would keep
@@ -216,6 +227,8 @@ void ConnectionPool::release_slot(std::string_view key, std::shared_ptr<Connecti
   }
   connection.reset();
   wake_waiters();
+  // Last: `key` may be the entry's own, and a waiter woken may have taken a slot on it.
+  if (host.unused()) forget_if_unused(hosts_.find(entry->first));
 }
 
 std::unique_ptr<char[]> ConnectionPool::take_buffer() {
@@ -280,8 +293,10 @@ void ConnectionPool::arm_by(Clock::time_point when) noexcept {
 
 void ConnectionPool::on_timer() noexcept {
   const auto now = loop_now();
-  for (auto& [key, host] : hosts_)
-    std::erase_if(host.idle, [now](const std::shared_ptr<Connection>& c) { return c->idle_until <= now; });
+  for (auto it = hosts_.begin(); it != hosts_.end();) {
+    std::erase_if(it->second.idle, [now](const std::shared_ptr<Connection>& c) { return c->idle_until <= now; });
+    forget_if_unused(it++);
+  }
   arm_expiry();
 }
 

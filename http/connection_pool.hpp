@@ -125,6 +125,9 @@ class ConnectionPool final : coring::detail::TimerNode {
   [[nodiscard]] bool must_wait(std::string_view key) { return !waiters_.empty() || !has_room(key); }
   [[nodiscard]] std::size_t idle_count() const noexcept;
   [[nodiscard]] std::size_t in_use() const noexcept { return in_use_; }
+  /// Hosts with an entry: those with connections in use or pooled, or a
+  /// learned request limit (the others are forgotten).
+  [[nodiscard]] std::size_t host_count() const noexcept { return hosts_.size(); }
 
  private:
   friend class Lease;
@@ -135,6 +138,7 @@ class ConnectionPool final : coring::detail::TimerNode {
     std::size_t in_use = 0;
     /// Requests the host takes on a connection before it closes it, as last seen.
     std::uint64_t max_requests = std::numeric_limits<std::uint64_t>::max();
+    [[nodiscard]] bool unused() const noexcept;  // nothing in use, pooled or learned
   };
   struct Waiter;
   /// Looked up by string_view: a request's key need not be a std::string.
@@ -145,10 +149,14 @@ class ConnectionPool final : coring::detail::TimerNode {
   using Hosts = std::unordered_map<std::string, Host, KeyHash, std::equal_to<>>;
   /// The host's entry, made at its first request (the only allocation for a key).
   Hosts::value_type& host_entry(std::string_view key);
-  /// The host's entry if it has one. Entries are never erased, so the last
-  /// one found is remembered: a load on one host hashes its key once, not
-  /// at each of a request's lookups (1.5% of its instructions).
+  /// The host's entry if it has one. The last one found is remembered: a
+  /// load on one host hashes its key once, not at each of a request's
+  /// lookups (1.5% of its instructions).
   Hosts::value_type* find_host(std::string_view key) noexcept;
+  /// Erases the entry of a host with no connection in use or pooled and no
+  /// learned limit: a client that visits many hosts (a crawler) keeps
+  /// memory only for those it still uses.
+  void forget_if_unused(Hosts::iterator entry) noexcept;
   bool has_room(std::string_view key);
   void take_slot(std::string_view key);
   void release_slot(std::string_view key, std::shared_ptr<Connection> connection, bool reusable) noexcept;

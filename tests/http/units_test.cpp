@@ -1,10 +1,12 @@
-// URL, Headers and the response parser, without sockets.
+// URL, Headers, the response parser and the pool's bookkeeping, without sockets.
 #include <doctest/doctest.h>
 
+#include <coring/coring.hpp>
 #include <coring/http/errors.hpp>
 #include <coring/http/headers.hpp>
 #include <coring/http/url.hpp>
 
+#include "../../http/connection_pool.hpp"
 #include "../../http/parser.hpp"
 
 using namespace coring::http;
@@ -316,4 +318,52 @@ TEST_CASE("cookies that expire past the clock's end (2262) are kept, not wrapped
   jar.set_cookie("far=1; Expires=Fri, 31 Dec 9999 23:59:59 GMT", site, now);
   jar.set_cookie("long=2; Max-Age=99999999999999999999", site, now);
   CHECK(jar.header_for(site, now + std::chrono::hours(24 * 365 * 200)) == "far=1; long=2");
+}
+
+TEST_CASE("the pool forgets a host once nothing of it is in use, pooled or learned") {
+  using coring::http::detail::Connection;
+  using coring::http::detail::ConnectionPool;
+  using coring::http::detail::Lease;
+  using namespace std::chrono_literals;
+  auto body = []() -> coring::Task<> {
+    ConnectionPool pool{TCPConnector{}};
+    // A crawler's pattern: many hosts, each visited once, nothing kept.
+    for (int i = 0; i < 1000; ++i) {
+      const std::string key = "http://host-" + std::to_string(i) + ":80";
+      Lease lease = co_await pool.acquire(key);
+      REQUIRE(pool.host_count() == 1);
+      lease.give_back(false);
+    }
+    CHECK(pool.host_count() == 0);
+
+    // Kept while a connection to it is pooled; forgotten once that expires.
+    const std::string kept = "http://kept:80";
+    {
+      Lease lease = co_await pool.acquire(kept);
+      lease.attach(std::make_shared<Connection>(kept, coring::http::detail::ParserLimits{}));
+      lease.connection->idle_until = coring::EventLoop::get().time() + 50ms;
+      lease.give_back(true);
+    }
+    CHECK(pool.idle_count() == 1);
+    CHECK(pool.host_count() == 1);
+    {
+      Lease again = co_await pool.acquire(kept);  // the pooled connection, through the remembered entry
+      CHECK(again.reused);
+      again.give_back(true);
+    }
+    co_await coring::sleep(100ms);
+    CHECK(pool.idle_count() == 0);
+    CHECK(pool.host_count() == 0);
+
+    // Kept while it has taught the pool a request limit.
+    const std::string limited = "http://limited:80";
+    {
+      Lease lease = co_await pool.acquire(limited);
+      pool.learn_max_requests(limited, 100);
+      lease.give_back(false);
+    }
+    CHECK(pool.host_count() == 1);
+    pool.close_all();
+  };
+  coring::run(body());
 }
