@@ -4,6 +4,7 @@
 #include <netinet/in.h>
 #include <poll.h>
 
+#include <algorithm>
 #include <cstring>
 #include <mutex>
 
@@ -251,6 +252,10 @@ Task<std::vector<SocketAddress>> Resolver::resolve(const std::string& host, std:
     throw ClientConnectorError("cannot resolve host \"" + host + "\": " +
                                    (status != ARES_SUCCESS ? ares_strerror(status) : "no address"),
                                0);
+  if (cache_.size() >= sweep_at_) {
+    std::erase_if(cache_, [now](const auto& entry) { return entry.second.expires <= now; });
+    sweep_at_ = std::max<std::size_t>(64, 2 * cache_.size());
+  }
   cache_[host] = {addresses, now + options_.cache_ttl};
   for (auto& a : addresses) a = with_port(a, port);
   co_return addresses;

@@ -3,6 +3,7 @@
 // watched with io_uring polls and its timeouts on a loop timer. resolver.cpp
 // is the one file that includes c-ares. Answers are cached per session.
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -34,6 +35,7 @@ class Resolver {
   Task<std::vector<SocketAddress>> resolve(const std::string& host, std::uint16_t port, bool& cache_hit);
   /// Stops: cancels the pending socket watches (queries still pending fail).
   void close() noexcept;
+  [[nodiscard]] std::size_t cached_hosts() const noexcept { return cache_.size(); }
 
   struct State;
 
@@ -45,6 +47,10 @@ class Resolver {
   std::shared_ptr<State> state_;
   Options options_;
   std::unordered_map<std::string, CacheEntry> cache_;
+  // Expired answers are dropped when the table reaches this size, which is
+  // then set to twice what is left: a client that meets many hosts keeps
+  // about twice the live answers, for O(1) per lookup.
+  std::size_t sweep_at_ = 64;
 };
 
 }  // namespace coring::http::detail

@@ -6,6 +6,7 @@
 #include <coring/http/client.hpp>
 #include <coring/http/server.hpp>
 
+#include "../../http/resolver.hpp"
 #include "../support/fake_dns.hpp"
 #include "../support/one_answer_server.hpp"
 #include "../support/server_fixture.hpp"
@@ -598,6 +599,27 @@ TEST_CASE("host names are resolved by DNS without blocking the loop, and cached"
       }
     });
   });
+}
+
+TEST_CASE("expired DNS answers are dropped as new hosts come: the cache follows the live answers") {
+  std::set<std::string> names;
+  for (int i = 0; i < 300; ++i) names.insert("host-" + std::to_string(i) + ".coring.test");
+  test_support::FakeDns dns(names);
+  auto body = [&]() -> Task<> {
+    // Answers expire at once, as a crawler's do once it has moved on.
+    coring::http::detail::Resolver resolver({.servers = {dns.server()}, .cache_ttl = std::chrono::seconds(0)});
+    std::size_t most = 0;
+    for (const auto& name : names) {
+      bool hit = true;
+      const auto addresses = co_await resolver.resolve(name, 80, hit);
+      CHECK_FALSE(hit);
+      CHECK(addresses.size() == 1);
+      most = std::max(most, resolver.cached_hosts());
+    }
+    CHECK(most <= 64);
+    resolver.close();
+  };
+  run(body());
 }
 
 TEST_CASE("an unreachable DNS server is a ClientConnectorError, not a hang") {
