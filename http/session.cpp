@@ -83,8 +83,10 @@ void add_authorization(PreparedRequest& r, const std::optional<BasicAuth>& reque
   }
 }
 
-/// Sends `r`, following redirects as `options` allow.
-Task<ClientResponse> follow(ClientSession::Impl& s, PreparedRequest r, const RequestOptions& options) {
+/// Sends `r`, following redirects as `options` allow. Both by reference:
+/// they live in request()'s frame, which awaits this at once (no move of a
+/// request per hop).
+Task<ClientResponse> follow(ClientSession::Impl& s, PreparedRequest& r, const RequestOptions& options) {
   const bool decode = s.options.auto_decompress;
   std::vector<ClientResponse> history;
   for (std::size_t redirects = 0;; ++redirects) {
@@ -201,8 +203,8 @@ Task<ClientResponse> ClientSession::request(std::string method, RequestURL targe
     r.body_stream = std::move(options.body_stream);
   }
   emit(r.traces, &TraceConfig::on_request_start, r.method, r.url);
-  // The request moves into follow(); the trace hooks, if any, keep a copy
-  // of what they report (no copy, no allocation, without hooks).
+  // follow() changes the request at each redirect; the trace hooks, if any,
+  // keep a copy of what they report (no copy, no allocation, without hooks).
   const std::vector<TraceConfig>* traces = r.traces;
   std::string traced_method;
   URL traced_url;
@@ -212,7 +214,7 @@ Task<ClientResponse> ClientSession::request(std::string method, RequestURL targe
   }
   std::exception_ptr failure;
   try {
-    ClientResponse response = co_await follow(s, std::move(r), options);
+    ClientResponse response = co_await follow(s, r, options);
     emit(traces, &TraceConfig::on_request_end, traced_method, traced_url, response);
     co_return response;
   } catch (...) {
