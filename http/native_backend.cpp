@@ -499,7 +499,11 @@ Task<ClientResponse> NativeBackend::send(const PreparedRequest& r) {
     // keepalive_requests) would reset it under requests pipelined past the
     // Nth, losing the end of the response in flight: the pool stops
     // pipelining at N on that host. Error responses close early: not counted.
-    if (!c.parser.keep_alive() && head.status < 400 && !options_.force_close && !r.headers.contains("Connection")) {
+    // Without pipelining nothing is learned: the limit would serve nothing,
+    // and would keep the host's pool entry (one per host a crawler meets).
+    if (options_.pipelining <= 1) {
+    } else if (!c.parser.keep_alive() && head.status < 400 && !options_.force_close &&
+               !r.headers.contains("Connection")) {
       pool_.learn_max_requests(body->lease().key(), ticket + 1);
     } else if (c.parser.keep_alive()) {
       pool_.learn_kept_alive(body->lease().key(), ticket + 1);

@@ -63,10 +63,12 @@ struct EventLoopOptions {
 /// belong to its thread; `call_soon_threadsafe` is the one way in from others.
 ///
 /// One pass (`run_once`): resume the coroutines that were ready when the pass
-/// began; fire the timers due when it began (64 at most), each resuming the
-/// coroutine it wakes at once, in deadline order; then one io_uring_enter at most, which submits
-/// every queued operation and, only when nothing is ready to run, waits for a
-/// completion or the next timer; then every completion is taken in one sweep.
+/// began; fire the timers due when it began (64 at most), in deadline order,
+/// the first coroutine each timer wakes resuming at once (any other it wakes,
+/// and whatever those wake, run next pass); then one io_uring_enter at most,
+/// which submits every queued operation and, only when nothing is ready to
+/// run, waits for a completion or the next timer; then every completion is
+/// taken in one sweep.
 class EventLoop {
  public:
   using clock = std::chrono::steady_clock;

@@ -114,8 +114,10 @@ TEST_CASE("iequals folds ASCII letters only, at every length and for every byte"
       if (fold(a[i]) != fold(b[i])) return false;
     return true;
   };
-  // Every pair of bytes, at each place of names 1 to 20 bytes long (the
-  // word-at-a-time compare must neither fold '@', '[', 0xC1... nor miss a byte).
+  // Byte pairs at each place of names 1 to 20 bytes long: every pair up to
+  // 3 bytes, every 7th beyond (the word-at-a-time compare must neither fold
+  // '@', '[', 0xC1... nor miss a byte).
+  int wrong = 0;
   for (std::size_t size = 1; size <= 20; ++size)
     for (std::size_t at = 0; at < size; ++at)
       for (int x = 0; x < 256; ++x)
@@ -124,8 +126,9 @@ TEST_CASE("iequals folds ASCII letters only, at every length and for every byte"
           std::string b(size, 'K');
           a[at] = static_cast<char>(x);
           b[at] = static_cast<char>(y);
-          REQUIRE(iequals(a, b) == reference(a, b));
+          if (iequals(a, b) != reference(a, b)) ++wrong;
         }
+  CHECK(wrong == 0);
   CHECK(iequals("Content-Length", "content-length"));
   CHECK_FALSE(iequals("content-lengtH", "content-lengthh"));
   CHECK_FALSE(iequals("a^b", "a~b"));  // differ by the case bit, but not letters

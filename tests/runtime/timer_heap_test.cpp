@@ -88,3 +88,22 @@ TEST_CASE("timers fire in deadline order, then arming order, whatever the mix") 
     check_against_reference(seed, 0);  // the heap alone, mostly
   }
 }
+
+TEST_CASE("pop_due leaves a due timer armed after the given mark") {
+  TimerHeap timers;
+  Node early, late_in_run, late_in_heap;
+  early.deadline = Clock::time_point{} + std::chrono::nanoseconds(10);
+  timers.push(&early);
+  const std::uint64_t mark = timers.next_sequence();
+  late_in_run.deadline = Clock::time_point{} + std::chrono::nanoseconds(20);  // after the run's last: the run
+  timers.push(&late_in_run);
+  late_in_heap.deadline = Clock::time_point{} + std::chrono::nanoseconds(5);  // before it: the heap
+  timers.push(&late_in_heap);
+  const auto now = Clock::time_point{} + std::chrono::nanoseconds(30);
+  CHECK(timers.pop_due(now, mark) == nullptr);  // the heap's earliest was armed after the mark
+  timers.remove(&late_in_heap);
+  CHECK(timers.pop_due(now, mark) == &early);
+  CHECK(timers.pop_due(now, mark) == nullptr);  // due, but armed after the mark
+  CHECK(timers.pop_due(now) == &late_in_run);
+  CHECK(timers.empty());
+}

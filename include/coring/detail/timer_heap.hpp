@@ -46,8 +46,12 @@ class TimerHeap {
     if (first_in_run == nullptr || earlier(heap_.front(), first_in_run)) return heap_.front();
     return first_in_run;
   }
-  /// The earliest node if its deadline is at or before `now`, taken out.
-  TimerNode* pop_due(std::chrono::steady_clock::time_point now) noexcept;
+  /// The earliest node if its deadline is at or before `now` and it was
+  /// armed before `armed_before` (a next_sequence() seen earlier), taken out.
+  TimerNode* pop_due(std::chrono::steady_clock::time_point now,
+                     std::uint64_t armed_before = UINT64_MAX) noexcept;
+  /// The sequence number the next node armed will get.
+  [[nodiscard]] std::uint64_t next_sequence() const noexcept { return next_sequence_; }
   TimerNode* pop() noexcept { return pop_due(std::chrono::steady_clock::time_point::max()); }
 
   static constexpr std::size_t in_run = std::size_t{1} << 63;
