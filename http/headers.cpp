@@ -113,6 +113,23 @@ void Headers::add_unchecked(std::string_view name, std::string_view value) {
                       static_cast<std::uint32_t>(value.size())});
 }
 
+void Headers::start_field() {
+  const auto at = static_cast<std::uint32_t>(text_.size());
+  entries_.push_back({at, 0, at, 0});
+}
+
+void Headers::append_to_last_field(std::string_view piece, bool to_name) {
+  text_.insert(text_.end(), piece.begin(), piece.end());
+  Entry& e = entries_.back();
+  const auto n = static_cast<std::uint32_t>(piece.size());
+  if (to_name) {
+    e.name_size += n;
+    e.value_at += n;
+  } else {
+    e.value_size += n;
+  }
+}
+
 void Headers::set(std::string_view name, std::string_view value) {
   validate(name, value);
   // Views into this list would see its bytes move as remove() compacts it.

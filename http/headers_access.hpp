@@ -11,6 +11,11 @@ struct HeadersAccess {
   static void add_unchecked(Headers& headers, std::string_view name, std::string_view value) {
     headers.add_unchecked(name, value);
   }
+  /// A field built from the pieces a parser gets (llhttp hands a field over
+  /// in as many pieces as reads split it), copied once, straight into the list.
+  static void start_field(Headers& headers) { headers.start_field(); }
+  static void append_to_name(Headers& headers, std::string_view piece) { headers.append_to_last_field(piece, true); }
+  static void append_to_value(Headers& headers, std::string_view piece) { headers.append_to_last_field(piece, false); }
 };
 
 }  // namespace coring::http::detail

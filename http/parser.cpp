@@ -21,9 +21,7 @@ struct ResponseParser::Callbacks {
     s.started_ = true;
     s.reset_head();
     s.line_size_ = 0;
-    s.in_value_ = false;
-    s.field_.clear();
-    s.value_.clear();
+    s.in_field_ = false;
     return 0;
   }
   static int on_status(llhttp_t* p, const char* at, std::size_t length) {
@@ -36,17 +34,34 @@ struct ResponseParser::Callbacks {
     s.head_.reason.append(at, length);
     return 0;
   }
+  // Fields go straight into the head's list; trailers (after a chunked
+  // body) are not part of the head, and are dropped.
   static int on_header_field(llhttp_t* p, const char* at, std::size_t length) {
     auto& s = self(p);
-    if (s.in_value_ && !store_header(s)) return -1;
-    s.field_.append(at, length);
-    return check_line(s, length);
+    if (s.head_complete_) return 0;
+    if (!s.in_field_) {
+      if (s.head_.headers.size() >= s.limits_.max_headers) {
+        s.fail("more than " + std::to_string(s.limits_.max_headers) + " headers", false);
+        return -1;
+      }
+      HeadersAccess::start_field(s.head_.headers);
+      s.in_field_ = true;
+      s.line_size_ = 0;
+    }
+    if (check_line(s, length) != 0) return -1;
+    HeadersAccess::append_to_name(s.head_.headers, {at, length});
+    return 0;
   }
   static int on_header_value(llhttp_t* p, const char* at, std::size_t length) {
     auto& s = self(p);
-    s.in_value_ = true;
-    s.value_.append(at, length);
-    return check_line(s, length);
+    if (s.head_complete_) return 0;
+    if (check_line(s, length) != 0) return -1;
+    HeadersAccess::append_to_value(s.head_.headers, {at, length});
+    return 0;
+  }
+  static int on_header_value_complete(llhttp_t* p) {
+    self(p).in_field_ = false;
+    return 0;
   }
   static int check_line(ResponseParser& s, std::size_t length) {
     s.line_size_ += length;
@@ -56,23 +71,9 @@ struct ResponseParser::Callbacks {
     }
     return 0;
   }
-  static bool store_header(ResponseParser& s) {
-    if (s.head_.headers.size() >= s.limits_.max_headers) {
-      s.fail("more than " + std::to_string(s.limits_.max_headers) + " headers", false);
-      return false;
-    }
-    // Copied: field_ and value_ keep their room for the next field.
-    HeadersAccess::add_unchecked(s.head_.headers, s.field_, s.value_);
-    s.field_.clear();
-    s.value_.clear();
-    s.in_value_ = false;
-    s.line_size_ = 0;
-    return true;
-  }
   static int on_headers_complete(llhttp_t* p) {
     auto& s = self(p);
-    if (s.in_value_ && !store_header(s)) return -1;
-    if (!s.field_.empty()) {
+    if (s.in_field_) {
       s.fail("header without a value", false);
       return -1;
     }
@@ -120,6 +121,7 @@ ResponseParser::ResponseParser(ParserLimits limits) : state_(std::make_unique<St
   state_->settings.on_status = &Callbacks::on_status;
   state_->settings.on_header_field = &Callbacks::on_header_field;
   state_->settings.on_header_value = &Callbacks::on_header_value;
+  state_->settings.on_header_value_complete = &Callbacks::on_header_value_complete;
   state_->settings.on_headers_complete = &Callbacks::on_headers_complete;
   state_->settings.on_body = &Callbacks::on_body;
   state_->settings.on_message_complete = &Callbacks::on_message_complete;
@@ -205,27 +207,30 @@ struct RequestParser::Callbacks {
     s.head_.target.append(at, length);
     return s.head_.target.size() > s.limits_.max_line_size ? -1 : 0;
   }
+  // As the response parser's: straight into the list, trailers dropped.
   static int on_header_field(llhttp_t* p, const char* at, std::size_t length) {
     auto& s = self(p);
-    if (s.in_value_) store(s);
-    s.field_.append(at, length);
+    if (s.head_complete_) return 0;
+    if (!s.in_field_) {
+      HeadersAccess::start_field(s.head_.headers);
+      s.in_field_ = true;
+    }
+    HeadersAccess::append_to_name(s.head_.headers, {at, length});
     return 0;
   }
   static int on_header_value(llhttp_t* p, const char* at, std::size_t length) {
     auto& s = self(p);
-    s.in_value_ = true;
-    s.value_.append(at, length);
+    if (!s.head_complete_) HeadersAccess::append_to_value(s.head_.headers, {at, length});
     return 0;
   }
-  static void store(RequestParser& s) {
-    HeadersAccess::add_unchecked(s.head_.headers, s.field_, s.value_);
-    s.field_.clear();
-    s.value_.clear();
-    s.in_value_ = false;
+  static int on_header_value_complete(llhttp_t* p) {
+    self(p).in_field_ = false;
+    return 0;
   }
   static int on_headers_complete(llhttp_t* p) {
     auto& s = self(p);
-    if (s.in_value_) store(s);
+    if (s.in_field_) return -1;  // a name without a value
+    s.head_complete_ = true;
     s.head_.method = llhttp_method_name(static_cast<llhttp_method_t>(p->method));
     s.head_.version_minor = p->http_minor;
     return s.head_.headers.size() > s.limits_.max_headers ? -1 : 0;
@@ -247,6 +252,7 @@ RequestParser::RequestParser(ParserLimits limits) : state_(std::make_unique<Stat
   state_->settings.on_url = &Callbacks::on_url;
   state_->settings.on_header_field = &Callbacks::on_header_field;
   state_->settings.on_header_value = &Callbacks::on_header_value;
+  state_->settings.on_header_value_complete = &Callbacks::on_header_value_complete;
   state_->settings.on_headers_complete = &Callbacks::on_headers_complete;
   state_->settings.on_body = &Callbacks::on_body;
   state_->settings.on_message_complete = &Callbacks::on_message_complete;
@@ -260,9 +266,7 @@ void RequestParser::start() {
   state_->parser.data = this;
   head_ = RequestHead{};
   body_.clear();
-  field_.clear();
-  value_.clear();
-  in_value_ = message_complete_ = keep_alive_ = false;
+  in_field_ = head_complete_ = message_complete_ = keep_alive_ = false;
   error_.clear();
 }
 

@@ -75,8 +75,7 @@ class ResponseParser {
   ParserLimits limits_;
   ResponseHead head_;
   std::string body_;
-  std::string field_, value_;  // the header being read
-  bool in_value_ = false;
+  bool in_field_ = false;  // a field started, its value not complete yet
   bool head_request_ = false;
   bool started_ = false;
   bool head_complete_ = false;
@@ -120,8 +119,9 @@ class RequestParser {
   std::unique_ptr<State> state_;
   ParserLimits limits_;
   RequestHead head_;
-  std::string body_, field_, value_;
-  bool in_value_ = false;
+  std::string body_;
+  bool in_field_ = false;  // a field started, its value not complete yet
+  bool head_complete_ = false;
   bool message_complete_ = false;
   bool keep_alive_ = false;
   std::string error_;

@@ -157,6 +157,27 @@ TEST_CASE("the parser reads a response split at every byte") {
   CHECK(p.keep_alive());
 }
 
+TEST_CASE("the parser keeps empty header values, and leaves trailers out of the head") {
+  const std::string wire =
+      "HTTP/1.1 200 OK\r\nX-Empty:\r\nX-Spaces:   \r\nTransfer-Encoding: chunked\r\nX-Last: 1\r\n\r\n"
+      "5\r\nhello\r\n0\r\nX-Trailer: t\r\nX-Trailer-2: u\r\n\r\n";
+  for (const std::size_t piece : {wire.size(), std::size_t{1}, std::size_t{3}}) {
+    CAPTURE(piece);
+    detail::ResponseParser p;
+    for (std::size_t at = 0; at < wire.size(); at += piece) p.feed(std::string_view(wire).substr(at, piece));
+    REQUIRE(p.message_complete());
+    const Headers& h = p.head().headers;
+    CHECK(h.size() == 4);
+    CHECK(h.get("x-empty") == "");
+    CHECK(h.get("x-spaces") == "");
+    CHECK(h.get("transfer-encoding") == "chunked");
+    CHECK(h.get("x-last") == "1");
+    CHECK_FALSE(h.contains("x-trailer"));
+    CHECK_FALSE(h.contains("x-trailer-2"));
+    CHECK(p.body() == "hello");
+  }
+}
+
 TEST_CASE("whether the connection stays open is known from the head, before the body") {
   // A pipelining client decides from the head; a body still on its way must
   // not make a keep-alive connection look like a closing one.

@@ -92,6 +92,11 @@ class Headers {
   /// Appends without checks: for fields already checked (a parser's, or
   /// another list's). Not public: a request's headers are sent as they are.
   void add_unchecked(std::string_view name, std::string_view value);
+  // A field built from a parser's pieces as they come: start_field, then
+  // name pieces, then value pieces, each byte copied once. A parser's limits
+  // bound the sizes (no 4 GiB check here).
+  void start_field();
+  void append_to_last_field(std::string_view piece, bool to_name);
   struct Entry {
     std::uint32_t name_at, name_size, value_at, value_size;
   };
