@@ -10,8 +10,14 @@
 
 namespace coring {
 
+namespace detail {
+thread_local constinit EventLoop* this_thread_loop = nullptr;
+
+void throw_no_loop() { throw RuntimeError("no event loop on this thread: start one with coring::run()"); }
+}  // namespace detail
+
 namespace {
-thread_local EventLoop* this_thread_loop = nullptr;
+using detail::this_thread_loop;
 }
 
 void detail::ReadyQueue::grow() {
@@ -48,13 +54,6 @@ EventLoop::~EventLoop() {
   this_thread_loop = nullptr;
 }
 
-EventLoop* EventLoop::current() noexcept { return this_thread_loop; }
-
-EventLoop& EventLoop::get() {
-  if (this_thread_loop == nullptr)
-    throw RuntimeError("no event loop on this thread: start one with coring::run()");
-  return *this_thread_loop;
-}
 
 void EventLoop::call_soon_threadsafe(std::function<void()> fn) { remote_->push(std::move(fn)); }
 

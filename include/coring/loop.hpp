@@ -16,9 +16,16 @@
 
 namespace coring {
 
+class EventLoop;
+
 namespace detail {
 class Ring;
 class RemoteQueue;
+
+/// The loop of this thread (EventLoop::get): constant-initialised, so that a
+/// read is one load, with no call to the thread's TLS initialisation.
+extern thread_local constinit EventLoop* this_thread_loop;
+[[noreturn]] void throw_no_loop();
 
 struct ReadyEntry {
   TaskBase* task;
@@ -79,9 +86,13 @@ class EventLoop {
   EventLoop& operator=(const EventLoop&) = delete;
 
   /// The loop made on this thread, or nullptr.
-  static EventLoop* current() noexcept;
+  static EventLoop* current() noexcept { return detail::this_thread_loop; }
   /// The loop made on this thread; throws RuntimeError if there is none.
-  static EventLoop& get();
+  static EventLoop& get() {
+    EventLoop* loop = detail::this_thread_loop;
+    if (loop == nullptr) [[unlikely]] detail::throw_no_loop();
+    return *loop;
+  }
 
   /// Runs `task` on this loop until it finishes; returns its value or
   /// rethrows its exception. Throws RuntimeError when called from inside a task
