@@ -356,7 +356,10 @@ Task<Lease> NativeBackend::open_connection(const PreparedRequest& r, Timings& ti
   const bool queued = pool_.must_wait(key);
   if (queued) emit(r.traces, &TraceConfig::on_connection_queued_start, r.url);
   {
-    PhaseDeadline phase(earliest({total, connect, Deadline::after(wait_started, r.timeout.pool, TimeoutKind::pool)}));
+    // Not queued, acquire() takes a free slot without waiting: no deadline
+    // can pass, and none is armed (one timer fewer a request).
+    const Deadline pool_wait = Deadline::after(wait_started, r.timeout.pool, TimeoutKind::pool);
+    PhaseDeadline phase(queued ? earliest({total, connect, pool_wait}) : Deadline{});
     try {
       lease = co_await pool_.acquire(key, reuse);
     } catch (const CancelledError&) {
