@@ -106,11 +106,9 @@ void Headers::add_unchecked(std::string_view name, std::string_view value) {
     if (name_offset >= 0) name = {text_.data() + name_offset, name.size()};
     if (value_offset >= 0) value = {text_.data() + value_offset, value.size()};
   }
-  const auto at = static_cast<std::uint32_t>(text_.size());
-  text_.insert(text_.end(), name.begin(), name.end());
-  text_.insert(text_.end(), value.begin(), value.end());
-  entries_.push_back({at, static_cast<std::uint32_t>(name.size()), static_cast<std::uint32_t>(at + name.size()),
-                      static_cast<std::uint32_t>(value.size())});
+  start_field();
+  append_to_last_field(name, true);
+  append_to_last_field(value, false);
 }
 
 void Headers::start_field() {

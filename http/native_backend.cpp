@@ -504,12 +504,12 @@ Task<ClientResponse> NativeBackend::send(const PreparedRequest& r) {
     // pipelining at N on that host. Error responses close early: not counted.
     // Without pipelining nothing is learned: the limit would serve nothing,
     // and would keep the host's pool entry (one per host a crawler meets).
-    if (options_.pipelining <= 1) {
-    } else if (!c.parser.keep_alive() && head.status < 400 && !options_.force_close &&
-               !r.headers.contains("Connection")) {
-      pool_.learn_max_requests(body->lease().key(), ticket + 1);
-    } else if (c.parser.keep_alive()) {
-      pool_.learn_kept_alive(body->lease().key(), ticket + 1);
+    if (options_.pipelining > 1) {
+      if (!c.parser.keep_alive() && head.status < 400 && !options_.force_close && !r.headers.contains("Connection")) {
+        pool_.learn_max_requests(body->lease().key(), ticket + 1);
+      } else if (c.parser.keep_alive()) {
+        pool_.learn_kept_alive(body->lease().key(), ticket + 1);
+      }
     }
     ClientResponse response(head.status, std::move(head.reason), std::move(head.headers), r.url, std::move(body),
                             r.method, options_.recycled_body_size);

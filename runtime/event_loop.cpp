@@ -16,9 +16,7 @@ thread_local constinit EventLoop* this_thread_loop = nullptr;
 void throw_no_loop() { throw RuntimeError("no event loop on this thread: start one with coring::run()"); }
 }  // namespace detail
 
-namespace {
 using detail::this_thread_loop;
-}
 
 void detail::ReadyQueue::grow() {
   const std::size_t old_capacity = slots_.size();
@@ -53,7 +51,6 @@ EventLoop::~EventLoop() {
   ring_.reset();
   this_thread_loop = nullptr;
 }
-
 
 void EventLoop::call_soon_threadsafe(std::function<void()> fn) { remote_->push(std::move(fn)); }
 

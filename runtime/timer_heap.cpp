@@ -30,18 +30,10 @@ void TimerHeap::grow_run() {
 }
 
 TimerNode* TimerHeap::pop_due(std::chrono::steady_clock::time_point now, std::uint64_t armed_before) noexcept {
-  // top() and remove() in one: firing a timer is on the path of every sleep,
-  // and a burst of due timers must fire faster than they were armed.
-  TimerNode* first_in_run = run_live_ != 0 ? run_slot(run_head_) : nullptr;
-  if (!heap_.empty() && (first_in_run == nullptr || earlier(heap_.front(), first_in_run))) {
-    TimerNode* node = heap_.front();
-    if (node->deadline > now || node->sequence >= armed_before) return nullptr;
-    remove(node);
-    return node;
-  }
-  if (first_in_run == nullptr || first_in_run->deadline > now || first_in_run->sequence >= armed_before) return nullptr;
-  remove_from_run(first_in_run);
-  return first_in_run;
+  TimerNode* node = top();
+  if (node == nullptr || node->deadline > now || node->sequence >= armed_before) return nullptr;
+  remove(node);
+  return node;
 }
 
 void TimerHeap::remove_from_run(TimerNode* node) noexcept {
