@@ -88,6 +88,66 @@ TEST_CASE("Headers are case-insensitive and multi-valued") {
   CHECK(h.get_all("content-type").empty());
 }
 
+TEST_CASE("Headers agree with a plain list through random adds, sets and removes") {
+  // Against a plain list searched in full, over names that share sizes,
+  // first and last letters, in either case.
+  std::vector<std::string> names;
+  for (char first : {'a', 'X', 'z'})
+    for (char last : {'a', 'q', 'Z', '-'})
+      for (std::size_t size : {1, 2, 7, 10, 16}) {
+        std::string name(size, 'm');
+        name.front() = first;
+        name.back() = last;
+        names.push_back(name);
+      }
+  const auto flip_case = [](std::string name) {
+    for (char& c : name)
+      if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')) c ^= 0x20;
+    return name;
+  };
+  std::vector<std::pair<std::string, std::string>> model;
+  Headers h;
+  std::uint32_t seed = 12345;
+  const auto next = [&seed](std::uint32_t n) {
+    seed = seed * 1664525 + 1013904223;
+    return (seed >> 8) % n;
+  };
+  int wrong = 0;
+  for (int step = 0; step < 3000; ++step) {
+    const std::string& name = names[next(static_cast<std::uint32_t>(names.size()))];
+    const std::string value = std::to_string(step);
+    switch (next(4)) {
+      case 0:
+      case 1:
+        h.add(name, value);
+        model.emplace_back(name, value);
+        break;
+      case 2:
+        h.set(flip_case(name), value);
+        std::erase_if(model, [&](const auto& f) { return iequals(f.first, name); });
+        model.emplace_back(name, value);
+        break;
+      default: {
+        const std::size_t removed = std::erase_if(model, [&](const auto& f) { return iequals(f.first, name); });
+        if (h.remove(name) != removed) ++wrong;
+      }
+    }
+    if (step % 500 == 499) {  // and from empty again
+      h.clear();
+      model.clear();
+    }
+    for (const std::string& probe : names) {
+      std::vector<std::string_view> expected;
+      for (const auto& [n, v] : model)
+        if (iequals(n, probe)) expected.push_back(v);
+      const auto found = h.get(flip_case(probe));
+      if (expected.empty() ? found.has_value() : found != expected.front()) ++wrong;
+      if (h.get_all(probe) != expected) ++wrong;
+    }
+  }
+  CHECK(wrong == 0);
+}
+
 TEST_CASE("Headers: a field copied from the same list, and one set again and again, stay whole and small") {
   Headers h;
   h.add("X-Orig", std::string(40, 'o'));
