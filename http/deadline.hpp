@@ -47,7 +47,7 @@ inline Deadline earliest(std::initializer_list<Deadline> deadlines) {
 class PhaseDeadline {
  public:
   explicit PhaseDeadline(const Deadline& d) : deadline_(d) {
-    if (d.at) scope_.emplace(std::chrono::duration_cast<std::chrono::nanoseconds>(*d.at - loop_now()));
+    if (d.at) scope_.emplace(*d.at);
   }
   bool expired() noexcept { return scope_ && scope_->caused_cancellation(); }
   [[noreturn]] void raise(const URL& url) const { throw_timeout(deadline_, url); }

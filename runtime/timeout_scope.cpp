@@ -4,13 +4,15 @@
 
 namespace coring::detail {
 
-TimeoutScope::TimeoutScope(std::chrono::nanoseconds timeout)
+TimeoutScope::TimeoutScope(std::chrono::nanoseconds timeout) : TimeoutScope(deadline_after(timeout)) {}
+
+TimeoutScope::TimeoutScope(std::chrono::steady_clock::time_point deadline_at)
     : loop_(EventLoop::get()), task_(loop_.current_task()), requests_at_entry_(0) {
   if (task_ == nullptr) throw RuntimeError("wait_for must be awaited inside a task");
   // Counted from here, as asyncio.timeout does: a task that caught an earlier
   // cancellation and went on still gets TimeoutError from this deadline.
   requests_at_entry_ = task_->cancel_requests;
-  deadline = deadline_after(timeout);
+  deadline = deadline_at;
   loop_.add_timer(this);
 }
 

@@ -25,6 +25,9 @@ namespace detail {
 class TimeoutScope final : TimerNode {
  public:
   explicit TimeoutScope(std::chrono::nanoseconds timeout);
+  /// At a given time (asyncio.timeout_at): no clock read, where the caller
+  /// holds the deadline already (a request's phases under one total).
+  explicit TimeoutScope(std::chrono::steady_clock::time_point deadline);
   ~TimeoutScope();
   TimeoutScope(const TimeoutScope&) = delete;
   TimeoutScope& operator=(const TimeoutScope&) = delete;

@@ -84,6 +84,26 @@ TEST_CASE("nested wait_for: the inner deadline fires first") {
   run(outer());
 }
 
+TEST_CASE("a TimeoutScope at a time point fires then: at once when it has passed, not a duration later") {
+  auto outer = []() -> Task<> {
+    const auto start = EventLoop::clock::now();
+    for (const auto at : {start - 1s, start + 20ms}) {
+      detail::TimeoutScope scope(at);
+      bool timed_out = false;
+      try {
+        co_await sleep(1h);
+      } catch (const CancelledError&) {
+        timed_out = scope.caused_cancellation();
+      }
+      CHECK(timed_out);
+      CHECK(EventLoop::clock::now() >= at);
+    }
+    CHECK(EventLoop::clock::now() - start < 10s);
+    co_await sleep(1ms);  // and nothing stray is pending
+  };
+  run(outer());
+}
+
 TEST_CASE("wait with AllCompleted returns every task as done") {
   auto outer = []() -> Task<> {
     std::vector<TaskHandle<int>> tasks;
