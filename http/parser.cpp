@@ -1,6 +1,5 @@
 #include "parser.hpp"
 #include "header_cache.hpp"
-#include "headers_access.hpp"
 
 #include <llhttp.h>
 
@@ -21,7 +20,7 @@ struct ResponseParser::Callbacks {
     s.started_ = true;
     s.reset_head();
     s.line_size_ = 0;
-    s.in_field_ = false;
+    s.fields_.reset();
     return 0;
   }
   static int on_status(llhttp_t* p, const char* at, std::size_t length) {
@@ -34,46 +33,34 @@ struct ResponseParser::Callbacks {
     s.head_.reason.append(at, length);
     return 0;
   }
-  // Fields go straight into the head's list; trailers (after a chunked
-  // body) are not part of the head, and are dropped.
+  // Trailers (after a chunked body) are not part of the head: dropped.
   static int on_header_field(llhttp_t* p, const char* at, std::size_t length) {
     auto& s = self(p);
     if (s.head_complete_) return 0;
-    if (!s.in_field_) {
-      if (s.head_.headers.size() >= s.limits_.max_headers) {
-        s.fail("more than " + std::to_string(s.limits_.max_headers) + " headers", false);
-        return -1;
-      }
-      HeadersAccess::start_field(s.head_.headers);
-      s.in_field_ = true;
-      s.line_size_ = 0;
-    }
-    if (check_line(s, length) != 0) return -1;
-    HeadersAccess::append_to_name(s.head_.headers, {at, length});
-    return 0;
+    const FieldReader::Limit limit = s.fields_.name_piece(s.head_.headers, {at, length}, s.limits_);
+    return limit == FieldReader::Limit::none ? 0 : refuse(s, limit);
   }
   static int on_header_value(llhttp_t* p, const char* at, std::size_t length) {
     auto& s = self(p);
     if (s.head_complete_) return 0;
-    if (check_line(s, length) != 0) return -1;
-    HeadersAccess::append_to_value(s.head_.headers, {at, length});
-    return 0;
+    const FieldReader::Limit limit = s.fields_.value_piece(s.head_.headers, {at, length}, s.limits_);
+    return limit == FieldReader::Limit::none ? 0 : refuse(s, limit);
   }
   static int on_header_value_complete(llhttp_t* p) {
-    self(p).in_field_ = false;
+    self(p).fields_.value_complete();
     return 0;
   }
-  static int check_line(ResponseParser& s, std::size_t length) {
-    s.line_size_ += length;
-    if (s.line_size_ > s.limits_.max_line_size) {
+  [[gnu::cold, gnu::noinline]] static int refuse(ResponseParser& s, FieldReader::Limit limit) {
+    if (limit == FieldReader::Limit::too_many_headers) {
+      s.fail("more than " + std::to_string(s.limits_.max_headers) + " headers", false);
+    } else {
       s.fail("header line longer than " + std::to_string(s.limits_.max_line_size) + " bytes", false);
-      return -1;
     }
-    return 0;
+    return -1;
   }
   static int on_headers_complete(llhttp_t* p) {
     auto& s = self(p);
-    if (s.in_field_) {
+    if (s.fields_.in_field()) {
       s.fail("header without a value", false);
       return -1;
     }
@@ -207,33 +194,28 @@ struct RequestParser::Callbacks {
     s.head_.target.append(at, length);
     return s.head_.target.size() > s.limits_.max_line_size ? -1 : 0;
   }
-  // As the response parser's: straight into the list, trailers dropped.
+  // Under the same limits as a response's fields (-1: HPE_USER); trailers dropped.
   static int on_header_field(llhttp_t* p, const char* at, std::size_t length) {
     auto& s = self(p);
     if (s.head_complete_) return 0;
-    if (!s.in_field_) {
-      HeadersAccess::start_field(s.head_.headers);
-      s.in_field_ = true;
-    }
-    HeadersAccess::append_to_name(s.head_.headers, {at, length});
-    return 0;
+    return s.fields_.name_piece(s.head_.headers, {at, length}, s.limits_) == FieldReader::Limit::none ? 0 : -1;
   }
   static int on_header_value(llhttp_t* p, const char* at, std::size_t length) {
     auto& s = self(p);
-    if (!s.head_complete_) HeadersAccess::append_to_value(s.head_.headers, {at, length});
-    return 0;
+    if (s.head_complete_) return 0;
+    return s.fields_.value_piece(s.head_.headers, {at, length}, s.limits_) == FieldReader::Limit::none ? 0 : -1;
   }
   static int on_header_value_complete(llhttp_t* p) {
-    self(p).in_field_ = false;
+    self(p).fields_.value_complete();
     return 0;
   }
   static int on_headers_complete(llhttp_t* p) {
     auto& s = self(p);
-    if (s.in_field_) return -1;  // a name without a value
+    if (s.fields_.in_field()) return -1;  // a name without a value
     s.head_complete_ = true;
     s.head_.method = llhttp_method_name(static_cast<llhttp_method_t>(p->method));
     s.head_.version_minor = p->http_minor;
-    return s.head_.headers.size() > s.limits_.max_headers ? -1 : 0;
+    return 0;
   }
   static int on_body(llhttp_t* p, const char* at, std::size_t length) {
     self(p).body_.append(at, length);
@@ -266,7 +248,8 @@ void RequestParser::start() {
   state_->parser.data = this;
   head_ = RequestHead{};
   body_.clear();
-  in_field_ = head_complete_ = message_complete_ = keep_alive_ = false;
+  fields_.reset();
+  head_complete_ = message_complete_ = keep_alive_ = false;
   error_.clear();
 }
 

@@ -8,6 +8,7 @@
 #include <string_view>
 
 #include "coring/http/headers.hpp"
+#include "headers_access.hpp"
 
 namespace coring::http::detail {
 
@@ -25,6 +26,45 @@ struct ParserLimits {
   std::size_t max_body_size = 0;      // 0: no limit
   /// Count body bytes without keeping them (a load generator's reads).
   bool discard_body = false;
+};
+
+/// A head's fields from the pieces llhttp hands over (a field comes in as
+/// many pieces as reads split it): straight into the head's list, each byte
+/// copied once, under the limits on their count and on each line's size.
+/// Both parsers read their fields through one.
+class FieldReader {
+ public:
+  enum class Limit { none, too_many_headers, line_too_long };
+  /// A piece of a name; the first of a field starts it. Limit::none if taken.
+  /// (Inline: a response head calls these a dozen times or more.)
+  Limit name_piece(Headers& headers, std::string_view piece, const ParserLimits& limits) {
+    if (!in_field_) {
+      if (headers.size() >= limits.max_headers) return Limit::too_many_headers;
+      HeadersAccess::start_field(headers);
+      in_field_ = true;
+      line_size_ = 0;
+    }
+    if (!fits(piece, limits)) return Limit::line_too_long;
+    HeadersAccess::append_to_name(headers, piece);
+    return Limit::none;
+  }
+  Limit value_piece(Headers& headers, std::string_view piece, const ParserLimits& limits) {
+    if (!fits(piece, limits)) return Limit::line_too_long;
+    HeadersAccess::append_to_value(headers, piece);
+    return Limit::none;
+  }
+  void value_complete() noexcept { in_field_ = false; }
+  /// A field started, its value not complete yet.
+  [[nodiscard]] bool in_field() const noexcept { return in_field_; }
+  void reset() noexcept { in_field_ = false; }
+
+ private:
+  bool fits(std::string_view piece, const ParserLimits& limits) noexcept {
+    line_size_ += piece.size();
+    return line_size_ <= limits.max_line_size;
+  }
+  bool in_field_ = false;
+  std::size_t line_size_ = 0;  // of the field being read
 };
 
 class ResponseParser {
@@ -75,14 +115,14 @@ class ResponseParser {
   ParserLimits limits_;
   ResponseHead head_;
   std::string body_;
-  bool in_field_ = false;  // a field started, its value not complete yet
+  FieldReader fields_;
   bool head_request_ = false;
   bool started_ = false;
   bool head_complete_ = false;
   bool message_complete_ = false;
   bool keep_alive_ = false;
   bool error_in_body_ = false;
-  std::size_t line_size_ = 0;
+  std::size_t line_size_ = 0;  // of the status line
   std::uint64_t body_total_ = 0;
   std::string error_;
 };
@@ -120,7 +160,7 @@ class RequestParser {
   ParserLimits limits_;
   RequestHead head_;
   std::string body_;
-  bool in_field_ = false;  // a field started, its value not complete yet
+  FieldReader fields_;
   bool head_complete_ = false;
   bool message_complete_ = false;
   bool keep_alive_ = false;

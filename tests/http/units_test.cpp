@@ -352,6 +352,27 @@ TEST_CASE("limits: a long header line, too many headers, a body over the limit")
   CHECK(c.error_in_body());
 }
 
+TEST_CASE("limits on a request's head: a long header line, too many headers, each refused as it comes") {
+  // The server's parser reads its fields as the client's does, under the same limits.
+  detail::RequestParser a;
+  const std::string line = "GET / HTTP/1.1\r\nX: " + std::string(9000, 'x') + "\r\n";
+  CHECK(a.feed(line) == 0);  // refused in the line, before its end
+  CHECK(a.failed());
+  CHECK(a.head().headers.byte_capacity() < 9000);
+
+  detail::RequestParser b;
+  std::string many = "GET / HTTP/1.1\r\n";
+  for (int i = 0; i < 129; ++i) many += "X-" + std::to_string(i) + ": v\r\n";
+  b.feed(many);
+  CHECK(b.failed());  // at the 129th, without waiting for the head's end
+  CHECK(b.head().headers.size() == 128);
+
+  detail::RequestParser c;
+  c.feed("GET / HTTP/1.1\r\nX: " + std::string(8000, 'x') + "\r\nHost: h\r\n\r\n");
+  CHECK(c.message_complete());
+  CHECK(c.head().headers.get("x")->size() == 8000);
+}
+
 TEST_CASE("malformed status lines and chunk sizes fail without crashing") {
   for (std::string wire : {"HTTP/1.1 two hundred OK\r\n\r\n", "NOT HTTP AT ALL\r\n\r\n", "HTTP/1.1 200 OK\r\nBad Header\r\n\r\n",
                            "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n"}) {
