@@ -17,7 +17,9 @@ namespace coring::http::detail {
 using Clock = std::chrono::steady_clock;
 
 /// Now, as the loop read it at the start of this pass (EventLoop::time):
-/// a request reads the clock a dozen times for its deadlines and timings.
+/// for a request's timings, which read the clock a dozen times. Never the
+/// start of a deadline: the pass may have run a while (a preempted VM), and
+/// a timeout must not fire before its limit has passed since the call.
 inline Clock::time_point loop_now() { return EventLoop::get().time(); }
 
 struct Deadline {
@@ -28,6 +30,11 @@ struct Deadline {
   static Deadline after(Clock::time_point start, std::optional<Seconds> limit, TimeoutKind kind) {
     if (!limit) return {std::nullopt, kind, std::nullopt};
     return {start + std::chrono::duration_cast<Clock::duration>(*limit), kind, limit};
+  }
+  /// `limit` from now; the clock is read only when there is a limit.
+  static Deadline from_now(std::optional<Seconds> limit, TimeoutKind kind) {
+    if (!limit) return {std::nullopt, kind, std::nullopt};
+    return after(Clock::now(), limit, kind);
   }
 };
 

@@ -72,9 +72,8 @@ Task<ClientResponse> MockBackend::send(const PreparedRequest& r) {
   ++used;
   if (reply.delay > std::chrono::nanoseconds::zero()) {
     using detail::Deadline;
-    const auto now = std::chrono::steady_clock::now();
     detail::PhaseDeadline phase(detail::earliest({Deadline::after(r.started, r.timeout.total, TimeoutKind::total),
-                                                  Deadline::after(now, r.timeout.sock_read, TimeoutKind::sock_read)}));
+                                                  Deadline::from_now(r.timeout.sock_read, TimeoutKind::sock_read)}));
     try {
       co_await sleep(reply.delay);
     } catch (const CancelledError&) {

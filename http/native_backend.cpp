@@ -215,7 +215,7 @@ class NativeBody final : public BodySource {
       co_return;
     }
     const Deadline d = earliest({Deadline::after(started_, timeout_.total, TimeoutKind::total),
-                                 Deadline::after(loop_now(), timeout_.sock_read, TimeoutKind::sock_read)});
+                                 Deadline::from_now(timeout_.sock_read, TimeoutKind::sock_read)});
     std::size_t n = 0;
     {
       PhaseDeadline phase(d);
@@ -349,7 +349,7 @@ Task<> NativeBackend::secure(Connection& c, const URL& url) {
 Task<Lease> NativeBackend::open_connection(const PreparedRequest& r, Timings& timings, ConnectionPool::Reuse reuse) {
   const auto wait_started = loop_now();
   const Deadline total = Deadline::after(r.started, r.timeout.total, TimeoutKind::total);
-  const Deadline connect = Deadline::after(wait_started, r.timeout.connect, TimeoutKind::connect);
+  const Deadline connect = Deadline::from_now(r.timeout.connect, TimeoutKind::connect);
   Lease lease;
   const PoolKey key_text(r.url);
   const std::string_view key = key_text.view;
@@ -358,7 +358,7 @@ Task<Lease> NativeBackend::open_connection(const PreparedRequest& r, Timings& ti
   {
     // Not queued, acquire() takes a free slot without waiting: no deadline
     // can pass, and none is armed (one timer fewer a request).
-    const Deadline pool_wait = Deadline::after(wait_started, r.timeout.pool, TimeoutKind::pool);
+    const Deadline pool_wait = Deadline::from_now(r.timeout.pool, TimeoutKind::pool);
     PhaseDeadline phase(queued ? earliest({total, connect, pool_wait}) : Deadline{});
     try {
       lease = co_await pool_.acquire(key, reuse);
@@ -401,7 +401,7 @@ Task<Lease> NativeBackend::open_connection(const PreparedRequest& r, Timings& ti
   std::string last_address;
   for (const SocketAddress& address : addresses) {
     PhaseDeadline phase(
-        earliest({total, connect, Deadline::after(connect_started, r.timeout.sock_connect, TimeoutKind::sock_connect)}));
+        earliest({total, connect, Deadline::from_now(r.timeout.sock_connect, TimeoutKind::sock_connect)}));
     try {
       Socket socket = co_await Socket::connect(address);
       lease.attach(std::make_shared<Connection>(lease.key(), ParserLimits{.max_body_size = r.max_body_size}));

@@ -153,7 +153,7 @@ Task<ClientResponse> ClientSession::request(std::string method, RequestURL targe
   // A method with a space, CR or LF would let it inject into the request line.
   if (!is_token(method)) throw InvalidRequestError("request method \"" + method + "\" is not a valid token");
   PreparedRequest r;
-  r.started = detail::loop_now();
+  r.started = detail::Clock::now();  // not the loop's time: see loop_now
   r.method = std::move(method);
   const std::string& url_text = target.text_;
   if (target.url_) {

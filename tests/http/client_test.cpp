@@ -376,6 +376,57 @@ TEST_CASE("the pool timeout tells queueing apart from a slow server") {
   });
 }
 
+// The loop reads its clock once per pass (EventLoop::time); a pass that has
+// run a while (a preempted VM, a slow callback) must not shorten a timeout.
+TEST_CASE("a request's timeouts count from the call, however long the loop's pass has run") {
+  using Clock = std::chrono::steady_clock;
+  auto busy_for = [](std::chrono::milliseconds d) {
+    const auto until = Clock::now() + d;
+    while (Clock::now() < until) {
+    }
+  };
+  with_server([&](Server& server) -> Task<> {
+    for (const TimeoutKind kind : {TimeoutKind::total, TimeoutKind::sock_read, TimeoutKind::pool}) {
+      const std::string name = to_string(kind);
+      CAPTURE(name);
+      ClientTimeout limits{.total = std::nullopt, .sock_connect = std::nullopt};
+      if (kind == TimeoutKind::total) limits.total = Seconds(0.1);
+      if (kind == TimeoutKind::sock_read) limits.sock_read = Seconds(0.1);
+      if (kind == TimeoutKind::pool) limits.pool = Seconds(0.1);
+      co_await with_session({.timeout = limits, .connector = {.limit = 1}}, [&](ClientSession& s) -> Task<> {
+        auto holder = [](ClientSession& session, std::string url) -> Task<> {
+          RequestOptions patient{.timeout = ClientTimeout{}};
+          auto r = co_await session.get(url, std::move(patient));
+          co_await r.read();
+        };
+        std::optional<TaskHandle<void>> busy;
+        if (kind == TimeoutKind::pool) {
+          busy.emplace(create_task(holder(s, server.base_url() + "/delay/1000")));
+          co_await sleep(20ms);
+        } else {
+          co_await sleep(1ms);  // a fresh pass, so that what follows is the pass's own work
+        }
+        busy_for(60ms);
+        const auto called = Clock::now();
+        try {
+          co_await s.get(server.base_url() + "/delay/1000");
+          FAIL("expected a timeout");
+        } catch (const http::TimeoutError& e) {
+          CHECK(e.kind() == kind);
+          CHECK(Clock::now() - called >= 100ms);
+        }
+        if (busy) {
+          busy->cancel();
+          try {
+            co_await *busy;
+          } catch (const CancelledError&) {
+          }
+        }
+      });
+    }
+  });
+}
+
 TEST_CASE("cancelling a request closes its connection and leaves nothing running") {
   with_server([](Server& server) -> Task<> {
     co_await with_session({}, [&](ClientSession& s) -> Task<> {
