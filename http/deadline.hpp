@@ -27,14 +27,34 @@ struct Deadline {
   TimeoutKind kind = TimeoutKind::total;
   std::optional<Seconds> limit;  // for the message
 
-  static Deadline after(Clock::time_point start, std::optional<Seconds> limit, TimeoutKind kind) {
+  /// The `kind` limit of `timeout`, counted from `start`.
+  static Deadline after(Clock::time_point start, const ClientTimeout& timeout, TimeoutKind kind) {
+    const std::optional<Seconds>& limit = limit_of(timeout, kind);
     if (!limit) return {std::nullopt, kind, std::nullopt};
-    return {start + std::chrono::duration_cast<Clock::duration>(*limit), kind, limit};
+    return {end_of(start, *limit, timeout.ceil_threshold), kind, limit};
   }
-  /// `limit` from now; the clock is read only when there is a limit.
-  static Deadline from_now(std::optional<Seconds> limit, TimeoutKind kind) {
-    if (!limit) return {std::nullopt, kind, std::nullopt};
-    return after(Clock::now(), limit, kind);
+  /// The same from now; the clock is read only when there is a limit.
+  static Deadline from_now(const ClientTimeout& timeout, TimeoutKind kind) {
+    if (!limit_of(timeout, kind)) return {std::nullopt, kind, std::nullopt};
+    return after(Clock::now(), timeout, kind);
+  }
+
+ private:
+  // Inline, so that a constant `kind` picks its field at compile time.
+  static const std::optional<Seconds>& limit_of(const ClientTimeout& timeout, TimeoutKind kind) noexcept {
+    switch (kind) {
+      case TimeoutKind::connect: return timeout.connect;
+      case TimeoutKind::sock_connect: return timeout.sock_connect;
+      case TimeoutKind::sock_read: return timeout.sock_read;
+      case TimeoutKind::pool: return timeout.pool;
+      case TimeoutKind::total: break;
+    }
+    return timeout.total;
+  }
+  static Clock::time_point end_of(Clock::time_point start, Seconds limit, Seconds ceil_threshold) noexcept {
+    const Clock::time_point at = start + std::chrono::duration_cast<Clock::duration>(limit);
+    if (limit <= ceil_threshold) return at;
+    return Clock::time_point(std::chrono::ceil<std::chrono::seconds>(at.time_since_epoch()));
   }
 };
 

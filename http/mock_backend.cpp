@@ -50,7 +50,7 @@ Task<ClientResponse> MockBackend::send(const PreparedRequest& r) {
   if (r.body_stream) {
     // Drained as the native backend would send it, under `total`, so a test
     // can assert what a streamed body held.
-    detail::PhaseDeadline phase(detail::Deadline::after(r.started, r.timeout.total, TimeoutKind::total));
+    detail::PhaseDeadline phase(detail::Deadline::after(r.started, r.timeout, TimeoutKind::total));
     try {
       for (;;) {
         const std::string chunk = co_await r.body_stream();
@@ -72,8 +72,8 @@ Task<ClientResponse> MockBackend::send(const PreparedRequest& r) {
   ++used;
   if (reply.delay > std::chrono::nanoseconds::zero()) {
     using detail::Deadline;
-    detail::PhaseDeadline phase(detail::earliest({Deadline::after(r.started, r.timeout.total, TimeoutKind::total),
-                                                  Deadline::from_now(r.timeout.sock_read, TimeoutKind::sock_read)}));
+    detail::PhaseDeadline phase(detail::earliest({Deadline::after(r.started, r.timeout, TimeoutKind::total),
+                                                  Deadline::from_now(r.timeout, TimeoutKind::sock_read)}));
     try {
       co_await sleep(reply.delay);
     } catch (const CancelledError&) {

@@ -160,9 +160,10 @@ Clock::time_point idle_deadline(std::optional<long> server_seconds, Seconds keep
 /// The body of a response read from a pooled connection.
 class NativeBody final : public BodySource {
  public:
-  NativeBody(Lease lease, Pipeline::Ticket ticket, const PreparedRequest& request, bool force_close)
-      : lease_(std::move(lease)), ticket_(ticket), url_(request.url), timeout_(request.timeout),
-        started_(request.started), force_close_(force_close) {}
+  NativeBody(Lease lease, Pipeline::Ticket ticket, const PreparedRequest& request, const Deadline& total,
+             bool force_close)
+      : lease_(std::move(lease)), ticket_(ticket), url_(request.url), timeout_(request.timeout), total_(total),
+        force_close_(force_close) {}
   NativeBody(const NativeBody&) = delete;
   NativeBody& operator=(const NativeBody&) = delete;
   // One per request, freed on the loop's thread: from the thread's cache
@@ -214,8 +215,7 @@ class NativeBody final : public BodySource {
       parse(c, begin, end);
       co_return;
     }
-    const Deadline d = earliest({Deadline::after(started_, timeout_.total, TimeoutKind::total),
-                                 Deadline::from_now(timeout_.sock_read, TimeoutKind::sock_read)});
+    const Deadline d = earliest({total_, Deadline::from_now(timeout_, TimeoutKind::sock_read)});
     std::size_t n = 0;
     {
       PhaseDeadline phase(d);
@@ -313,7 +313,7 @@ class NativeBody final : public BodySource {
   Pipeline::Ticket ticket_;
   URL url_;
   ClientTimeout timeout_;
-  Clock::time_point started_;
+  Deadline total_;
   bool force_close_;
   bool reading_ = false;
   std::string payload_error_;
@@ -346,10 +346,10 @@ Task<> NativeBackend::secure(Connection& c, const URL& url) {
   }
 }
 
-Task<Lease> NativeBackend::open_connection(const PreparedRequest& r, Timings& timings, ConnectionPool::Reuse reuse) {
+Task<Lease> NativeBackend::open_connection(const PreparedRequest& r, const Deadline& total, Timings& timings,
+                                           ConnectionPool::Reuse reuse) {
   const auto wait_started = loop_now();
-  const Deadline total = Deadline::after(r.started, r.timeout.total, TimeoutKind::total);
-  const Deadline connect = Deadline::from_now(r.timeout.connect, TimeoutKind::connect);
+  const Deadline connect = Deadline::from_now(r.timeout, TimeoutKind::connect);
   Lease lease;
   const PoolKey key_text(r.url);
   const std::string_view key = key_text.view;
@@ -358,7 +358,7 @@ Task<Lease> NativeBackend::open_connection(const PreparedRequest& r, Timings& ti
   {
     // Not queued, acquire() takes a free slot without waiting: no deadline
     // can pass, and none is armed (one timer fewer a request).
-    const Deadline pool_wait = Deadline::from_now(r.timeout.pool, TimeoutKind::pool);
+    const Deadline pool_wait = Deadline::from_now(r.timeout, TimeoutKind::pool);
     PhaseDeadline phase(queued ? earliest({total, connect, pool_wait}) : Deadline{});
     try {
       lease = co_await pool_.acquire(key, reuse);
@@ -401,7 +401,7 @@ Task<Lease> NativeBackend::open_connection(const PreparedRequest& r, Timings& ti
   std::string last_address;
   for (const SocketAddress& address : addresses) {
     PhaseDeadline phase(
-        earliest({total, connect, Deadline::from_now(r.timeout.sock_connect, TimeoutKind::sock_connect)}));
+        earliest({total, connect, Deadline::from_now(r.timeout, TimeoutKind::sock_connect)}));
     try {
       Socket socket = co_await Socket::connect(address);
       lease.attach(std::make_shared<Connection>(lease.key(), ParserLimits{.max_body_size = r.max_body_size}));
@@ -441,21 +441,21 @@ Task<ClientResponse> NativeBackend::send(const PreparedRequest& r) {
   // A streamed body has been consumed by the first attempt.
   const bool replayable = is_idempotent(r.method) && !r.body_stream;
   const bool pipelinable = replayable && options_.pipelining > 1;
+  const Deadline total = Deadline::after(r.started, r.timeout, TimeoutKind::total);
   for (int attempt = 0;; ++attempt) {
     Timings timings;
     // A retry takes a new connection, where it cannot meet a stale one.
     using Reuse = ConnectionPool::Reuse;
     const Reuse reuse = attempt > 0 ? Reuse::none : pipelinable ? Reuse::idle_or_join : Reuse::idle;
-    Lease lease = co_await open_connection(r, timings, reuse);
+    Lease lease = co_await open_connection(r, total, timings, reuse);
     timings.reused_connection = lease.reused;
     Connection& c = *lease.connection;
     const Pipeline::Ticket ticket = c.pipeline.take_ticket();
     if (pipelinable) pool_.offer(lease);
-    auto body = std::make_unique<NativeBody>(std::move(lease), ticket, r, options_.force_close);
+    auto body = std::make_unique<NativeBody>(std::move(lease), ticket, r, total, options_.force_close);
     body->keepalive_ = options_.keepalive_timeout;
     const bool reused = timings.reused_connection;
     try {
-      const Deadline total = Deadline::after(r.started, r.timeout.total, TimeoutKind::total);
       {
         // `total` covers the wait for a streamed body's producer, and for
         // the requests ahead in a pipeline.

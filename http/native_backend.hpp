@@ -6,6 +6,7 @@
 #include "coring/http/backend.hpp"
 #include "coring/http/client.hpp"
 #include "connection_pool.hpp"
+#include "deadline.hpp"
 #include "resolver.hpp"
 
 namespace coring::http::detail {
@@ -18,7 +19,9 @@ class NativeBackend final : public Backend {
   [[nodiscard]] ConnectionPool& pool() noexcept { return pool_; }
 
  private:
-  Task<Lease> open_connection(const PreparedRequest& request, Timings& timings, ConnectionPool::Reuse reuse);
+  /// `total`: the request's own deadline, the same for each of its attempts.
+  Task<Lease> open_connection(const PreparedRequest& request, const Deadline& total, Timings& timings,
+                              ConnectionPool::Reuse reuse);
   /// The TLS handshake of a new https connection.
   Task<> secure(Connection& connection, const URL& url);
   TCPConnector options_;

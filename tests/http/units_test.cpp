@@ -7,6 +7,7 @@
 #include <coring/http/url.hpp>
 
 #include "../../http/connection_pool.hpp"
+#include "../../http/deadline.hpp"
 #include "../../http/parser.hpp"
 
 using namespace coring::http;
@@ -383,6 +384,41 @@ TEST_CASE("malformed status lines and chunk sizes fail without crashing") {
 }
 
 #include <coring/http/cookies.hpp>
+
+TEST_CASE("a limit over ceil_threshold ends at a whole second, as aiohttp's; one under it, exactly") {
+  using detail::Deadline;
+  using Clock = std::chrono::steady_clock;
+  const Clock::time_point start(std::chrono::milliseconds(12'345'678'901));
+  const auto whole = [](Clock::time_point t) { return t.time_since_epoch() % std::chrono::seconds(1) == Clock::duration(0); };
+
+  ClientTimeout long_limits{.total = Seconds(300)};
+  const Deadline total = Deadline::after(start, long_limits, TimeoutKind::total);
+  REQUIRE(total.at);
+  CHECK(whole(*total.at));
+  CHECK(*total.at >= start + std::chrono::seconds(300));
+  CHECK(*total.at < start + std::chrono::seconds(301));
+  CHECK(total.limit == Seconds(300));  // the message names the limit, not the rounding
+  // Requests begun within one second share their deadline: one timer run.
+  CHECK(Deadline::after(start + std::chrono::milliseconds(98), long_limits, TimeoutKind::total).at == total.at);
+
+  ClientTimeout short_limits{.total = Seconds(5), .sock_read = Seconds(0.25)};
+  CHECK(Deadline::after(start, short_limits, TimeoutKind::total).at == start + std::chrono::seconds(5));
+  CHECK(Deadline::after(start, short_limits, TimeoutKind::sock_read).at == start + std::chrono::milliseconds(250));
+  short_limits.ceil_threshold = Seconds(0);
+  CHECK(whole(*Deadline::after(start, short_limits, TimeoutKind::sock_read).at));
+
+  // Each kind reads its own field; an unset one arms nothing.
+  const ClientTimeout kinds{.total = Seconds(1), .connect = Seconds(2), .sock_connect = Seconds(3),
+                            .sock_read = Seconds(4), .pool = std::nullopt};
+  CHECK(Deadline::after(start, kinds, TimeoutKind::connect).at == start + std::chrono::seconds(2));
+  CHECK(Deadline::after(start, kinds, TimeoutKind::sock_connect).at == start + std::chrono::seconds(3));
+  CHECK(Deadline::after(start, kinds, TimeoutKind::sock_read).at == start + std::chrono::seconds(4));
+  CHECK_FALSE(Deadline::after(start, kinds, TimeoutKind::pool).at);
+  CHECK_FALSE(Deadline::from_now(kinds, TimeoutKind::pool).at);
+  const Deadline soon = Deadline::from_now(kinds, TimeoutKind::total);
+  CHECK(*soon.at <= Clock::now() + std::chrono::seconds(1));
+  CHECK(*soon.at > Clock::now());
+}
 
 TEST_CASE("the cookie jar sends cookies back by domain, path, expiry and Secure") {
   using namespace std::chrono;

@@ -24,6 +24,11 @@ struct ClientTimeout {
   /// Waiting for a free connection when the pool is at its limit, alone:
   /// tells queueing apart from a slow server (aiohttp has no such field).
   std::optional<Seconds> pool = std::nullopt;
+  /// A limit longer than this ends at the next whole second of the steady
+  /// clock, as aiohttp's: the deadlines of requests begun within one second
+  /// are then equal, and queue in the loop's O(1) timer run instead of its
+  /// heap. A limit at or under it ends exactly when due.
+  Seconds ceil_threshold = Seconds(5);
 };
 
 }  // namespace coring::http
