@@ -5,6 +5,11 @@
 
 namespace coring::http::detail {
 
+std::string FieldReader::describe(Limit limit, const ParserLimits& limits) {
+  if (limit == Limit::too_many_headers) return "more than " + std::to_string(limits.max_headers) + " headers";
+  return "header line longer than " + std::to_string(limits.max_line_size) + " bytes";
+}
+
 struct ResponseParser::State {
   llhttp_t parser{};
   llhttp_settings_t settings{};
@@ -51,11 +56,7 @@ struct ResponseParser::Callbacks {
     return 0;
   }
   [[gnu::cold, gnu::noinline]] static int refuse(ResponseParser& s, FieldReader::Limit limit) {
-    if (limit == FieldReader::Limit::too_many_headers) {
-      s.fail("more than " + std::to_string(s.limits_.max_headers) + " headers", false);
-    } else {
-      s.fail("header line longer than " + std::to_string(s.limits_.max_line_size) + " bytes", false);
-    }
+    s.fail(FieldReader::describe(limit, s.limits_), false);
     return -1;
   }
   static int on_headers_complete(llhttp_t* p) {
@@ -191,27 +192,37 @@ struct RequestParser::Callbacks {
   static RequestParser& self(llhttp_t* p) { return *static_cast<RequestParser*>(p->data); }
   static int on_url(llhttp_t* p, const char* at, std::size_t length) {
     auto& s = self(p);
+    if (s.head_.target.size() + length > s.limits_.max_line_size)
+      return refuse(s, 414, "request target longer than " + std::to_string(s.limits_.max_line_size) + " bytes");
     s.head_.target.append(at, length);
-    return s.head_.target.size() > s.limits_.max_line_size ? -1 : 0;
+    return 0;
   }
-  // Under the same limits as a response's fields (-1: HPE_USER); trailers dropped.
+  // Under the same limits as a response's fields; trailers dropped.
   static int on_header_field(llhttp_t* p, const char* at, std::size_t length) {
     auto& s = self(p);
     if (s.head_complete_) return 0;
-    return s.fields_.name_piece(s.head_.headers, {at, length}, s.limits_) == FieldReader::Limit::none ? 0 : -1;
+    const FieldReader::Limit limit = s.fields_.name_piece(s.head_.headers, {at, length}, s.limits_);
+    return limit == FieldReader::Limit::none ? 0 : refuse(s, 431, FieldReader::describe(limit, s.limits_));
   }
   static int on_header_value(llhttp_t* p, const char* at, std::size_t length) {
     auto& s = self(p);
     if (s.head_complete_) return 0;
-    return s.fields_.value_piece(s.head_.headers, {at, length}, s.limits_) == FieldReader::Limit::none ? 0 : -1;
+    const FieldReader::Limit limit = s.fields_.value_piece(s.head_.headers, {at, length}, s.limits_);
+    return limit == FieldReader::Limit::none ? 0 : refuse(s, 431, FieldReader::describe(limit, s.limits_));
   }
   static int on_header_value_complete(llhttp_t* p) {
     self(p).fields_.value_complete();
     return 0;
   }
+  /// Stops llhttp (HPE_USER) with our own words for the cause.
+  [[gnu::cold, gnu::noinline]] static int refuse(RequestParser& s, int status, std::string why) {
+    s.error_status_ = status;
+    s.error_ = std::move(why);
+    return -1;
+  }
   static int on_headers_complete(llhttp_t* p) {
     auto& s = self(p);
-    if (s.fields_.in_field()) return -1;  // a name without a value
+    if (s.fields_.in_field()) return refuse(s, 400, "a header name without a value");
     s.head_complete_ = true;
     s.head_.method = llhttp_method_name(static_cast<llhttp_method_t>(p->method));
     s.head_.version_minor = p->http_minor;
@@ -251,6 +262,7 @@ void RequestParser::start() {
   fields_.reset();
   head_complete_ = message_complete_ = keep_alive_ = false;
   error_.clear();
+  error_status_ = 400;
 }
 
 std::size_t RequestParser::feed(std::string_view data) {
@@ -259,7 +271,7 @@ std::size_t RequestParser::feed(std::string_view data) {
   const llhttp_errno_t rc = llhttp_execute(p, data.data(), data.size());
   if (rc == HPE_OK) return data.size();
   if (rc == HPE_PAUSED) return static_cast<std::size_t>(llhttp_get_error_pos(p) - data.data());
-  error_ = std::string(llhttp_errno_name(rc)) + ": " + llhttp_get_error_reason(p);
+  if (error_.empty()) error_ = std::string(llhttp_errno_name(rc)) + ": " + llhttp_get_error_reason(p);
   return 0;
 }
 

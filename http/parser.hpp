@@ -53,6 +53,8 @@ class FieldReader {
     HeadersAccess::append_to_value(headers, piece);
     return Limit::none;
   }
+  /// What a refusal says, naming the limit ("more than 128 headers").
+  [[gnu::cold]] static std::string describe(Limit limit, const ParserLimits& limits);
   void value_complete() noexcept { in_field_ = false; }
   /// A field started, its value not complete yet.
   [[nodiscard]] bool in_field() const noexcept { return in_field_; }
@@ -148,7 +150,11 @@ class RequestParser {
   std::size_t feed(std::string_view data);
   [[nodiscard]] bool message_complete() const noexcept { return message_complete_; }
   [[nodiscard]] bool failed() const noexcept { return !error_.empty(); }
+  /// Why the request was refused, naming the cause.
   [[nodiscard]] const std::string& error() const noexcept { return error_; }
+  /// The status that answers the refusal: 414 for a request target over
+  /// the line limit, 431 for a header line or count over its limit, else 400.
+  [[nodiscard]] int error_status() const noexcept { return error_status_; }
   [[nodiscard]] bool keep_alive() const noexcept { return keep_alive_; }
   RequestHead& head() noexcept { return head_; }
   std::string& body() noexcept { return body_; }
@@ -165,6 +171,7 @@ class RequestParser {
   bool message_complete_ = false;
   bool keep_alive_ = false;
   std::string error_;
+  int error_status_ = 400;
 };
 
 }  // namespace coring::http::detail

@@ -34,6 +34,8 @@ const char* reason_phrase(int status) {
     case 403: return "Forbidden";
     case 404: return "Not Found";
     case 405: return "Method Not Allowed";
+    case 414: return "URI Too Long";
+    case 431: return "Request Header Fields Too Large";
     case 500: return "Internal Server Error";
     case 502: return "Bad Gateway";
     case 503: return "Service Unavailable";
@@ -157,7 +159,7 @@ Task<> serve_connection(Socket socket, Server::Handler& handler, std::size_t& re
       if (parser.failed()) {
         ServerExchange bad(socket, tls.get(), {});
         bad.close_connection();
-        co_await bad.respond(400, "bad request: " + parser.error() + "\n");
+        co_await bad.respond(parser.error_status(), "bad request: " + parser.error() + "\n");
         break;
       }
       auto& head = parser.head();

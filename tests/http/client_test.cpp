@@ -35,6 +35,26 @@ TEST_CASE("GET returns status, headers and the body byte for byte") {
   });
 }
 
+TEST_CASE("the server refuses an over-long head with 431 or 414, naming the limit") {
+  with_server([](Server& server) -> Task<> {
+    co_await with_session({}, [&](ClientSession& s) -> Task<> {
+      RequestOptions big_header;
+      big_header.headers.add("X-Big", std::string(9000, 'x'));
+      auto r = co_await s.get(server.base_url() + "/small", std::move(big_header));
+      CHECK(r.status() == 431);
+      CHECK(r.reason() == "Request Header Fields Too Large");
+      CHECK(co_await r.text() == "bad request: header line longer than 8190 bytes\n");
+
+      auto long_target = co_await s.get(server.base_url() + "/" + std::string(9000, 'p'));
+      CHECK(long_target.status() == 414);
+      CHECK(co_await long_target.text() == "bad request: request target longer than 8190 bytes\n");
+
+      auto fine = co_await s.get(server.base_url() + "/small");  // on a new connection: the server closed those
+      CHECK(co_await fine.text() == "Hello, world!");
+    });
+  });
+}
+
 TEST_CASE("chunked bodies of many shapes arrive intact") {
   with_server([](Server& server) -> Task<> {
     co_await with_session({}, [&](ClientSession& s) -> Task<> {

@@ -359,6 +359,8 @@ TEST_CASE("limits on a request's head: a long header line, too many headers, eac
   const std::string line = "GET / HTTP/1.1\r\nX: " + std::string(9000, 'x') + "\r\n";
   CHECK(a.feed(line) == 0);  // refused in the line, before its end
   CHECK(a.failed());
+  CHECK(a.error() == "header line longer than 8190 bytes");
+  CHECK(a.error_status() == 431);
   CHECK(a.head().headers.byte_capacity() < 9000);
 
   detail::RequestParser b;
@@ -366,12 +368,27 @@ TEST_CASE("limits on a request's head: a long header line, too many headers, eac
   for (int i = 0; i < 129; ++i) many += "X-" + std::to_string(i) + ": v\r\n";
   b.feed(many);
   CHECK(b.failed());  // at the 129th, without waiting for the head's end
+  CHECK(b.error() == "more than 128 headers");
+  CHECK(b.error_status() == 431);
   CHECK(b.head().headers.size() == 128);
 
   detail::RequestParser c;
   c.feed("GET / HTTP/1.1\r\nX: " + std::string(8000, 'x') + "\r\nHost: h\r\n\r\n");
   CHECK(c.message_complete());
   CHECK(c.head().headers.get("x")->size() == 8000);
+
+  detail::RequestParser d;  // a target over the line limit, refused before its end
+  CHECK(d.feed("GET /" + std::string(9000, 'p')) == 0);
+  CHECK(d.error() == "request target longer than 8190 bytes");
+  CHECK(d.error_status() == 414);
+
+  detail::RequestParser e;  // llhttp's own refusals keep its name for the cause
+  e.feed("GE T / HTTP/1.1\r\n\r\n");
+  CHECK(e.error().starts_with("HPE_"));
+  CHECK(e.error_status() == 400);
+  d.start();  // the next request on the connection starts clean
+  CHECK_FALSE(d.failed());
+  CHECK(d.error_status() == 400);
 }
 
 TEST_CASE("malformed status lines and chunk sizes fail without crashing") {
