@@ -129,7 +129,9 @@ Task<Lease> ConnectionPool::acquire(std::string_view key, Reuse reuse) {
     co_return lease;
   }
   auto& idle = host->second.idle;
-  const auto now = loop_now();
+  // A true clock read, not the loop's time: this pass may have run a while,
+  // and a connection past its idle time may be closed by the server already.
+  const auto now = reuse != Reuse::none && !idle.empty() ? Clock::now() : Clock::time_point{};
   while (reuse != Reuse::none && !idle.empty()) {
     std::shared_ptr<Connection> candidate = std::move(idle.back());
     idle.pop_back();

@@ -30,12 +30,12 @@ struct Deadline {
   /// The `kind` limit of `timeout`, counted from `start`.
   static Deadline after(Clock::time_point start, const ClientTimeout& timeout, TimeoutKind kind) {
     const std::optional<Seconds>& limit = limit_of(timeout, kind);
-    if (!limit) return {std::nullopt, kind, std::nullopt};
+    if (!applies(limit)) return {std::nullopt, kind, std::nullopt};
     return {end_of(start, *limit, timeout.ceil_threshold), kind, limit};
   }
   /// The same from now; the clock is read only when there is a limit.
   static Deadline from_now(const ClientTimeout& timeout, TimeoutKind kind) {
-    if (!limit_of(timeout, kind)) return {std::nullopt, kind, std::nullopt};
+    if (!applies(limit_of(timeout, kind))) return {std::nullopt, kind, std::nullopt};
     return after(Clock::now(), timeout, kind);
   }
 
@@ -50,6 +50,11 @@ struct Deadline {
       case TimeoutKind::total: break;
     }
     return timeout.total;
+  }
+  /// As aiohttp: a limit of 0 or less is none. So is one past a billion
+  /// seconds (31 years), which would overflow the clock's nanoseconds.
+  static bool applies(const std::optional<Seconds>& limit) noexcept {
+    return limit && *limit > Seconds(0) && *limit <= Seconds(1e9);
   }
   static Clock::time_point end_of(Clock::time_point start, Seconds limit, Seconds ceil_threshold) noexcept {
     const Clock::time_point at = start + std::chrono::duration_cast<Clock::duration>(limit);

@@ -399,9 +399,10 @@ Task<Lease> NativeBackend::open_connection(const PreparedRequest& r, const Deadl
   const auto connect_started = loop_now();
   int last_error = 0;
   std::string last_address;
+  // One sock_connect for all the addresses, as aiohttp's around its happy-eyeballs connect.
+  const Deadline sock_connect = Deadline::from_now(r.timeout, TimeoutKind::sock_connect);
   for (const SocketAddress& address : addresses) {
-    PhaseDeadline phase(
-        earliest({total, connect, Deadline::from_now(r.timeout, TimeoutKind::sock_connect)}));
+    PhaseDeadline phase(earliest({total, connect, sock_connect}));
     try {
       Socket socket = co_await Socket::connect(address);
       lease.attach(std::make_shared<Connection>(lease.key(), ParserLimits{.max_body_size = r.max_body_size}));

@@ -522,6 +522,16 @@ TEST_CASE("an idle connection is closed before the server's Keep-Alive timeout")
       auto q = co_await s.get(server.base_url() + "/small");
       co_await q.read();
       CHECK(q.timings.reused_connection);
+      // timeout=2 (1 s idle), then a pass that runs past it: the loop's time,
+      // read when the pass began, would still call the connection fresh.
+      co_await (co_await s.get(server.base_url() + "/keepalive/2")).read();
+      co_await sleep(1ms);
+      const auto until = std::chrono::steady_clock::now() + 1100ms;
+      while (std::chrono::steady_clock::now() < until) {
+      }
+      auto late = co_await s.get(server.base_url() + "/small");
+      co_await late.read();
+      CHECK_FALSE(late.timings.reused_connection);
     });
   });
 }

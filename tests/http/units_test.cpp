@@ -1,6 +1,8 @@
 // URL, Headers, the response parser and the pool's bookkeeping, without sockets.
 #include <doctest/doctest.h>
 
+#include <limits>
+
 #include <coring/coring.hpp>
 #include <coring/http/errors.hpp>
 #include <coring/http/headers.hpp>
@@ -432,6 +434,11 @@ TEST_CASE("a limit over ceil_threshold ends at a whole second, as aiohttp's; one
   CHECK(Deadline::after(start, kinds, TimeoutKind::sock_read).at == start + std::chrono::seconds(4));
   CHECK_FALSE(Deadline::after(start, kinds, TimeoutKind::pool).at);
   CHECK_FALSE(Deadline::from_now(kinds, TimeoutKind::pool).at);
+  // As aiohttp: 0 or less is no limit; so is one too far to count in nanoseconds.
+  for (const Seconds none : {Seconds(0), Seconds(-1), Seconds(1e12), Seconds(std::numeric_limits<double>::infinity()),
+                             Seconds(std::numeric_limits<double>::quiet_NaN())}) {
+    CHECK_FALSE(Deadline::after(start, ClientTimeout{.total = none}, TimeoutKind::total).at);
+  }
   const Deadline soon = Deadline::from_now(kinds, TimeoutKind::total);
   CHECK(*soon.at <= Clock::now() + std::chrono::seconds(1));
   CHECK(*soon.at > Clock::now());

@@ -7,7 +7,8 @@ namespace coring::http {
 
 using Seconds = std::chrono::duration<double>;
 
-/// Each field is a limit, or nullopt for none. Defaults are aiohttp's: 300 s
+/// Each field is a limit, or nullopt for none (as is 0 or less, as in
+/// aiohttp, and anything over 31 years). Defaults are aiohttp's: 300 s
 /// in all and 30 s to open a socket. Unlike aiohttp, setting one field keeps
 /// the other defaults: `ClientTimeout{.total = 60s}` still has sock_connect 30 s.
 struct ClientTimeout {
@@ -17,7 +18,7 @@ struct ClientTimeout {
   std::optional<Seconds> total = Seconds(300);
   /// Waiting for a pooled connection plus connecting a new one.
   std::optional<Seconds> connect = std::nullopt;
-  /// Connecting the socket of a new connection.
+  /// Connecting the socket of a new connection, every address tried included.
   std::optional<Seconds> sock_connect = Seconds(30);
   /// The longest wait for the next bytes from the server.
   std::optional<Seconds> sock_read = std::nullopt;
