@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Sets up, then runs every test twice: in the release build and under
 # ASan+UBSan (leaks count as failures); then the thread-per-core tests under
-# ThreadSanitizer, and the libFuzzer target of the client's response path for
-# a fixed number of runs (build-fuzz/, clang), which counts as one test.
+# ThreadSanitizer, and two libFuzzer targets for a fixed number of runs each
+# (build-fuzz/, clang), each counting as one test: the client's response path,
+# and both parsers fed whole against fed in pieces.
 # Ends with one line "N passed, N failed".
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -23,10 +24,12 @@ run_suite() {  # $1 = build dir, then meson test's own arguments (e.g. test name
   fi
 }
 
-# Builds only the fuzz target, then runs it over the seed corpus. New inputs go
-# to a scratch dir named first: tests/fuzz/corpus is only read. A finding is
-# written to build-fuzz/fuzz-crash-* (or leak-, timeout-, oom-).
+# Builds a fuzz target, then runs it over its seed corpus: run_fuzz TARGET
+# CORPUS RUNS MAX_LEN. New inputs go to a scratch dir named first: the corpus
+# is only read. A finding is written to build-fuzz/TARGET-crash-* (or leak-,
+# timeout-, oom-).
 run_fuzz() {
+  local target=$1 corpus=$2 runs=$3 max_len=$4
   local build=build-fuzz
   if [[ ! -f $build/build.ninja ]]; then
     # -fno-sanitize=function: clang 14 cannot emit that check beside the
@@ -37,23 +40,23 @@ run_fuzz() {
       "-Dcpp_args=-fsanitize=fuzzer-no-link -fno-sanitize=function" -Dc_args=-fsanitize=fuzzer-no-link >/dev/null ||
       return 1
   fi
-  ninja -C "$build" tests/fuzz/response_fuzz >/dev/null || return 1
-  local scratch log=$build/meson-logs/fuzz.log rc
+  ninja -C "$build" "tests/fuzz/$target" >/dev/null || return 1
+  local scratch log=$build/meson-logs/$target.log rc
   scratch=$(mktemp -d)
   # -entropic=0: its per-feature bookkeeping took 70% of the time here.
   # -max_total_time only bounds a slow machine; -runs is the measure.
-  "$build"/tests/fuzz/response_fuzz -runs=20000 -max_len=4096 -timeout=10 -rss_limit_mb=2048 \
-    -max_total_time=150 -entropic=0 -print_final_stats=1 -artifact_prefix="$build/fuzz-" \
-    "$scratch" tests/fuzz/corpus >"$log" 2>&1
+  "$build/tests/fuzz/$target" -runs="$runs" -max_len="$max_len" -timeout=10 -rss_limit_mb=2048 \
+    -max_total_time=150 -entropic=0 -print_final_stats=1 -artifact_prefix="$build/$target-" \
+    "$scratch" "$corpus" >"$log" 2>&1
   rc=$?
   rm -rf "$scratch"
   if ((rc == 0)); then
     grep -E '^(#[0-9]+[[:space:]]+DONE|Done [0-9]+ runs)' "$log"
-    grep -m 5 '^response_fuzz:' "$log"  # a client timeout: not a failure, but worth a look
+    grep -m 5 "^$target:" "$log"  # e.g. a client timeout: not a failure, but worth a look
   else
     tail -n 80 "$log"
   fi
-  echo "fuzz: response_fuzz $( ((rc == 0)) && echo OK || echo FAIL) (log: $log)"
+  echo "fuzz: $target $( ((rc == 0)) && echo OK || echo FAIL) (log: $log)"
   return $rc
 }
 
@@ -77,7 +80,9 @@ if setup_tsan; then
 else
   failed=$((failed + 1))
 fi
-if run_fuzz; then passed=$((passed + 1)); else failed=$((failed + 1)); fi
+if run_fuzz response_fuzz tests/fuzz/corpus 20000 4096; then passed=$((passed + 1)); else failed=$((failed + 1)); fi
+# Requests and responses of up to 16 KiB: past the 8190-byte line limit.
+if run_fuzz parser_fuzz tests/fuzz/parser_corpus 100000 16384; then passed=$((passed + 1)); else failed=$((failed + 1)); fi
 
 echo "$passed passed, $failed failed"
 [[ $failed == 0 ]]

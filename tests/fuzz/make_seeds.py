@@ -1,26 +1,37 @@
 #!/usr/bin/env python3
-"""Writes the seed corpus of response_fuzz (tests/fuzz/corpus/), in the input
-format described at the top of response_fuzz.cpp: a mode byte, then the
-server's answers separated by "~~~\n". The outputs are committed; rerun only
-to change them:  python3 tests/fuzz/make_seeds.py tests/fuzz/corpus
+"""Writes the seed corpora of response_fuzz (tests/fuzz/corpus/) and
+parser_fuzz (tests/fuzz/parser_corpus/), in the input formats described at
+the top of each target: for response_fuzz a mode byte, then the server's
+answers separated by "~~~\n"; for parser_fuzz a mode byte, then the bytes on
+the connection (each response seed's answers back to back, and requests).
+The outputs are committed; rerun only to change them:
+  python3 tests/fuzz/make_seeds.py tests/fuzz/corpus tests/fuzz/parser_corpus
 """
 import gzip
 import os
 import sys
 import zlib
 
-out = sys.argv[1]
+out, parser_out = sys.argv[1], sys.argv[2]
 SEP = b"~~~\n"
 WHOLE, KEEP, CHUNKS, HEAD = 0x07, 0x08, 0x10, 0x20  # mode bits
+PARSE_REQUESTS, PARSE_AFTER_HEAD = 0x80, 0x40  # parser_fuzz's mode bits
 
 
 def h(status_line, headers, body=b""):
     return status_line.encode() + b"\r\n" + b"".join(k.encode() + b": " + v.encode() + b"\r\n" for k, v in headers) + b"\r\n" + body
 
 
+def parser_seed(name, mode, wire):
+    with open(os.path.join(parser_out, name), "wb") as f:
+        f.write(bytes([mode]) + wire)
+
+
 def seed(name, mode, *answers):
     with open(os.path.join(out, name), "wb") as f:
         f.write(bytes([mode]) + SEP.join(answers))
+    # The same bytes for the parsers alone, cut as response_fuzz cuts them.
+    parser_seed("response-" + name, (mode & 0x07) | (PARSE_AFTER_HEAD if mode & HEAD else 0), b"".join(answers))
 
 
 text = b"Hello, world!"
@@ -81,3 +92,23 @@ seed("header-obs-fold-and-bare-lf", 0x03, b"HTTP/1.1 200 OK\nX-A: 1\r\n  continu
 seed("extra-bytes-after", KEEP | WHOLE, h("HTTP/1.1 200 OK", [("Content-Length", "2")], b"okHTTP/1.1 200 OK\r\n\r\n"), h("HTTP/1.1 200 OK", [("Content-Length", "0")]))
 seed("empty-answer", WHOLE, b"")
 seed("status-404-json", CHUNKS | WHOLE, h("HTTP/1.1 404 Not Found", [("Content-Type", "application/json"), ("Content-Length", "16")], b'{"error":"nope"}'))
+
+
+# Requests, as the server's parser reads them.
+def req(line, headers, body=b""):
+    return line.encode() + b"\r\n" + b"".join(k.encode() + b": " + v.encode() + b"\r\n" for k, v in headers) + b"\r\n" + body
+
+
+parser_seed("request-get-pipelined", PARSE_REQUESTS | 0x02,
+            req("GET /small HTTP/1.1", [("Host", "h"), ("Accept", "*/*")]) + req("GET /a?b=c HTTP/1.1", [("Host", "h")]) +
+            req("HEAD / HTTP/1.0", [("Connection", "keep-alive")]))
+parser_seed("request-post-length", PARSE_REQUESTS | 0x04,
+            req("POST /echo HTTP/1.1", [("Host", "h"), ("Content-Length", "5"), ("Content-Type", "text/plain")], b"hello"))
+parser_seed("request-post-chunked", PARSE_REQUESTS | 0x00,
+            req("PUT /u HTTP/1.1", [("Host", "h"), ("Transfer-Encoding", "chunked")], b"3;x=y\r\nabc\r\n0\r\nT: 1\r\n\r\n") +
+            req("GET /next HTTP/1.1", [("Host", "h")]))
+parser_seed("request-long-header", PARSE_REQUESTS | 0x07, req("GET / HTTP/1.1", [("X-Big", "x" * 8185), ("Host", "h")]))
+parser_seed("request-many-headers", PARSE_REQUESTS | 0x05, req("GET / HTTP/1.1", [("X-%d" % i, "v") for i in range(129)]))
+parser_seed("request-long-target", PARSE_REQUESTS | 0x06, req("GET /" + "p" * 8200 + " HTTP/1.1", [("Host", "h")]))
+parser_seed("request-name-without-value", PARSE_REQUESTS | 0x01, b"GET / HTTP/1.1\r\nHost\r\n\r\n")
+parser_seed("request-bad-method", PARSE_REQUESTS | 0x03, b"G T / HTTP/1.1\r\n\r\n")

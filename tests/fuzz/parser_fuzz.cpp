@@ -1,0 +1,142 @@
+// libFuzzer target: both HTTP/1.1 parsers, differentially. The same bytes,
+// fed whole and then cut into pieces at points drawn from the input, must
+// give the same messages (heads, bodies, keep-alive) and the same refusal:
+// a field split across reads (FieldReader), a limit crossed inside a piece,
+// a chunk size cut in two. Any difference, crash or sanitizer report is a
+// finding. No event loop: thousands of inputs a second.
+//
+// Input format (the seeds in parser_corpus/ follow it):
+//   byte 0   bit 7     the request parser (the server's); else the response parser
+//            bit 6     the first response answers a HEAD request (no body)
+//            bits 0-5  seed of the cuts: pieces of 1 to 2^(bits 0-2 + 1) bytes
+//   then     the bytes on the connection: any number of messages
+//
+// Build and run: see scripts/test.sh (the fuzz step).
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <functional>
+#include <string>
+#include <string_view>
+
+#include "../../http/parser.hpp"
+
+using namespace coring::http;
+using namespace coring::http::detail;
+
+namespace {
+
+/// The next piece's size, given what is left.
+using Cutter = std::function<std::size_t(std::size_t left)>;
+
+std::string fields_of(const Headers& headers) {
+  std::string out;
+  for (const auto& [name, value] : headers) {
+    out.append(name).append(": ").append(value).append("\n");
+  }
+  return out;
+}
+
+/// Neither used a byte, nor ended a message, nor failed: the caller would wait forever.
+[[noreturn]] void stalled(const char* side, const std::string& so_far) {
+  std::fprintf(stderr, "parser_fuzz: the %s parser took none of its input and did not fail, after:\n%s\n", side,
+               so_far.c_str());
+  std::abort();
+}
+
+/// Everything the response parser made of `wire`, as text to compare.
+std::string responses(std::string_view wire, bool head_first, const Cutter& cut) {
+  ResponseParser parser;
+  std::string out;
+  std::string pending;
+  bool head_request = head_first;
+  parser.start(head_request);
+  std::size_t messages = 0;
+  while (!wire.empty() || !pending.empty()) {
+    if (pending.empty()) {
+      const std::size_t n = cut(wire.size());
+      pending.assign(wire.substr(0, n));
+      wire.remove_prefix(n);
+    }
+    const std::size_t used = parser.feed(pending);
+    pending.erase(0, used);
+    out += parser.body();
+    parser.body().clear();
+    if (parser.failed()) break;
+    if (parser.message_complete()) {
+      const ResponseHead& h = parser.head();
+      out += "\n[" + std::to_string(h.status) + " " + h.reason + " 1." + std::to_string(h.version_minor) +
+             (parser.keep_alive() ? " keep-alive" : " close") + "]\n" + fields_of(h.headers) + "[total " +
+             std::to_string(parser.body_bytes_total()) + "]\n";
+      if (++messages == 16) break;  // bounded: each feed uses at least a byte, but be plain about it
+      head_request = false;
+      parser.start(head_request);
+    } else if (used == 0 && !pending.empty()) {
+      stalled("response", out);
+    }
+  }
+  if (!parser.failed() && !parser.message_complete()) {
+    parser.finish();
+    out += parser.body();
+    if (parser.message_complete()) out += "\n[ended by close, total " + std::to_string(parser.body_bytes_total()) + "]";
+  }
+  if (parser.failed()) out += std::string("\n[error") + (parser.error_in_body() ? " in body" : "") + ": " + parser.error() + "]";
+  return out;
+}
+
+/// Everything the request parser made of `wire`, as text to compare.
+std::string requests(std::string_view wire, const Cutter& cut) {
+  RequestParser parser;
+  std::string out;
+  std::string pending;
+  std::size_t messages = 0;
+  while (!wire.empty() || !pending.empty()) {
+    if (pending.empty()) {
+      const std::size_t n = cut(wire.size());
+      pending.assign(wire.substr(0, n));
+      wire.remove_prefix(n);
+    }
+    const std::size_t used = parser.feed(pending);
+    pending.erase(0, used);
+    if (parser.failed()) break;
+    if (parser.message_complete()) {
+      RequestHead& h = parser.head();
+      out += "[" + h.method + " " + h.target + " 1." + std::to_string(h.version_minor) +
+             (parser.keep_alive() ? " keep-alive" : " close") + "]\n" + fields_of(h.headers) + "[body " +
+             parser.body() + "]\n";
+      if (++messages == 16) break;
+      parser.start();
+    } else if (used == 0 && !pending.empty()) {
+      stalled("request", out);
+    }
+  }
+  if (parser.failed()) out += "[error " + std::to_string(parser.error_status()) + ": " + parser.error() + "]";
+  return out;
+}
+
+}  // namespace
+
+// UB is a finding, not a line in a log that libFuzzer would not read.
+extern "C" const char* __ubsan_default_options() { return "halt_on_error=1:print_stacktrace=1"; }
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  if (size == 0) return -1;  // no mode byte: not in the format, keep it out of the corpus
+  const std::uint8_t mode = data[0];
+  const std::string_view wire(reinterpret_cast<const char*>(data + 1), size - 1);
+  const Cutter whole = [](std::size_t left) { return left; };
+  std::uint32_t rng = mode;
+  const Cutter pieces = [&](std::size_t left) {
+    rng = rng * 1103515245u + 12345u;
+    const std::size_t piece = 1 + (rng >> 16) % (std::size_t{2} << (mode & 0x07));
+    return piece < left ? piece : left;
+  };
+  const bool request_side = (mode & 0x80) != 0;
+  const bool head_first = (mode & 0x40) != 0;
+  const std::string a = request_side ? requests(wire, whole) : responses(wire, head_first, whole);
+  const std::string b = request_side ? requests(wire, pieces) : responses(wire, head_first, pieces);
+  if (a != b) {
+    std::fprintf(stderr, "parser_fuzz: fed whole:\n%s\n---- fed in pieces:\n%s\n", a.c_str(), b.c_str());
+    std::abort();
+  }
+  return 0;
+}
