@@ -7,7 +7,7 @@
 
 #include "coring/http/server.hpp"
 #include "coring/sleep.hpp"
-#include "inflate.hpp"
+#include "decoding_body.hpp"
 
 namespace coring::http {
 
@@ -91,10 +91,11 @@ Task<> route(ServerExchange& ex) {
     }
     co_return co_await ex.write_raw("0\r\n\r\n"sv);
   }
-  if (first == "gzip" || first == "deflate") {
+  if (first == "gzip" || first == "deflate" || first == "br") {
     Headers encoding;
     encoding.add("Content-Encoding", std::string(first));
-    std::string body = detail::gzip_compress(pattern_bytes(number(arg)), first == "gzip");
+    const std::string plain = pattern_bytes(number(arg));
+    std::string body = first == "br" ? detail::brotli_compress(plain) : detail::gzip_compress(plain, first == "gzip");
     if (query_value(req.query, "corrupt") == "1") body[body.size() / 2] ^= 0x55;
     if (query_value(req.query, "truncate") == "1") body.resize(body.size() / 2);
     co_return co_await ex.respond(200, body, encoding);

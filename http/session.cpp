@@ -2,7 +2,7 @@
 #include "coring/http/client.hpp"
 #include "header_cache.hpp"
 #include "headers_access.hpp"
-#include "inflate.hpp"
+#include "decoding_body.hpp"
 #include "deadline.hpp"
 #include "native_backend.hpp"
 
@@ -181,7 +181,7 @@ Task<ClientResponse> ClientSession::request(std::string method, RequestURL targe
   const bool decode = s.options.auto_decompress;
   // Literal fields below: nothing to check.
   if (decode && !r.headers.contains("Accept-Encoding"))
-    detail::HeadersAccess::add_unchecked(r.headers, "Accept-Encoding", "gzip, deflate");
+    detail::HeadersAccess::add_unchecked(r.headers, "Accept-Encoding", detail::accepted_encodings);
   // aiohttp refuses data= with json= too: silently sending one of two
   // bodies would hide a mistake.
   const int bodies = int(options.body.has_value()) + int(options.form.has_value()) + int(options.json.has_value()) +

@@ -9,7 +9,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 packages=(g++ meson ninja-build pkg-config liburing-dev doctest-dev node-llhttp
-          libssl-dev libc-ares-dev zlib1g-dev nlohmann-json3-dev libbenchmark-dev libcli11-dev
+          libssl-dev libc-ares-dev zlib1g-dev libbrotli-dev nlohmann-json3-dev libbenchmark-dev libcli11-dev
           nginx-light openssl curl python3
           clang libclang-rt-14-dev)  # the fuzz build (scripts/test.sh): clang++, libFuzzer and its sanitizers
 missing=()

@@ -7,6 +7,7 @@ the connection (each response seed's answers back to back, and requests).
 The outputs are committed; rerun only to change them:
   python3 tests/fuzz/make_seeds.py tests/fuzz/corpus tests/fuzz/parser_corpus
 """
+import ctypes
 import gzip
 import os
 import sys
@@ -52,6 +53,20 @@ seed("deflate-zlib", WHOLE, h("HTTP/1.1 200 OK", [("Content-Encoding", "deflate"
 co = zlib.compressobj(wbits=-15)
 raw = co.compress(big) + co.flush()
 seed("deflate-raw", 0x01, h("HTTP/1.1 200 OK", [("Content-Encoding", "deflate"), ("Content-Length", str(len(raw)))], raw))
+# Python has no brotli module on Debian 12 without pip: the C library's encoder it is.
+brotli = ctypes.CDLL("libbrotlienc.so.1")
+
+
+def br(data):
+    out, size = ctypes.create_string_buffer(len(data) + 1024), ctypes.c_size_t(len(data) + 1024)
+    assert brotli.BrotliEncoderCompress(11, 22, 0, ctypes.c_size_t(len(data)), data, ctypes.byref(size), out) == 1
+    return out.raw[:size.value]
+
+
+brd = br(big)
+seed("brotli", 0x04, h("HTTP/1.1 200 OK", [("Content-Encoding", "br"), ("Content-Length", str(len(brd)))], brd))
+seed("brotli-chunked-truncated", 0x02 | CHUNKS, h("HTTP/1.1 200 OK", [("Content-Encoding", "br"), ("Transfer-Encoding", "chunked")],
+     b"%x\r\n" % (len(brd) - 3) + brd[:-3] + b"\r\n0\r\n\r\n"))
 seed("gzip-truncated", WHOLE, h("HTTP/1.1 200 OK", [("Content-Encoding", "gzip"), ("Content-Length", str(len(gz) - 8))], gz[:-8]))
 seed("redirect-cookies", WHOLE,
      h("HTTP/1.1 302 Found", [("Location", "/next?x=1"), ("Set-Cookie", "a=1; Path=/; HttpOnly"),

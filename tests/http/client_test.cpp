@@ -297,11 +297,14 @@ TEST_CASE("max_body_size limits a compressed body as decoded too: a gzip bomb is
   with_server([](Server& server) -> Task<> {
     co_await with_session({.max_body_size = 1 << 20}, [&](ClientSession& s) -> Task<> {
       // 4 MB of a 26-byte pattern: about 12 KB on the wire.
-      auto bomb = co_await s.get(server.base_url() + "/gzip/4000000");
-      CHECK_THROWS_WITH_AS(co_await bomb.read(), doctest::Contains("decoded gzip body larger than the limit"),
-                           ClientPayloadError);
-      auto fine = co_await s.get(server.base_url() + "/gzip/1000000");
-      CHECK(co_await fine.read() == pattern_bytes(1000000));
+      for (const std::string encoding : {"gzip", "br"}) {
+        CAPTURE(encoding);
+        auto bomb = co_await s.get(server.base_url() + "/" + encoding + "/4000000");
+        CHECK_THROWS_WITH_AS(co_await bomb.read(), doctest::Contains(("decoded " + encoding + " body larger than the limit").c_str()),
+                             ClientPayloadError);
+        auto fine = co_await s.get(server.base_url() + "/" + encoding + "/1000000");
+        CHECK(co_await fine.read() == pattern_bytes(1000000));
+      }
     });
   });
 }
@@ -562,34 +565,41 @@ TEST_CASE("a redirect chain on the server is followed over the pooled connection
   });
 }
 
-TEST_CASE("gzip and deflate bodies are decoded, and Accept-Encoding says so") {
+TEST_CASE("gzip, deflate and brotli bodies are decoded, and Accept-Encoding says so") {
   with_server([](Server& server) -> Task<> {
     co_await with_session({}, [&](ClientSession& s) -> Task<> {
       const std::string base = server.base_url();
       auto echo = co_await s.get(base + "/echo");
-      CHECK((co_await echo.read()).find("Accept-Encoding: gzip, deflate\n") != std::string::npos);
-      for (std::size_t size : {0u, 100u, 1u << 20}) {
-        auto g = co_await s.get(base + "/gzip/" + std::to_string(size));
-        CHECK(g.headers().get("Content-Encoding") == "gzip");
-        CHECK(co_await g.read() == pattern_bytes(size));
-        auto d = co_await s.get(base + "/deflate/" + std::to_string(size));
-        CHECK(co_await d.read() == pattern_bytes(size));
+      CHECK((co_await echo.read()).find("Accept-Encoding: gzip, deflate, br\n") != std::string::npos);
+      for (const std::string encoding : {"gzip", "deflate", "br"}) {
+        CAPTURE(encoding);
+        for (std::size_t size : {0u, 100u, 1u << 20}) {
+          auto r = co_await s.get(base + "/" + encoding + "/" + std::to_string(size));
+          CHECK(r.headers().get("Content-Encoding") == encoding);
+          CHECK(co_await r.read() == pattern_bytes(size));
+        }
+        // Read in small pieces: decoded as it streams in, not at the end.
+        auto streamed = co_await s.get(base + "/" + encoding + "/300000");
+        std::string pieces;
+        for (std::string p; !(p = co_await streamed.content.read(1000)).empty();) pieces += p;
+        CHECK(pieces == pattern_bytes(300000));
       }
-      auto streamed = co_await s.get(base + "/gzip/300000");
-      std::string pieces;
-      for (std::string p; !(p = co_await streamed.content.read(1000)).empty();) pieces += p;
-      CHECK(pieces == pattern_bytes(300000));
     });
   });
 }
 
-TEST_CASE("a corrupt or truncated compressed body is a ClientPayloadError") {
+TEST_CASE("a corrupt or truncated compressed body is a ClientPayloadError that names the encoding") {
   with_server([](Server& server) -> Task<> {
     co_await with_session({}, [&](ClientSession& s) -> Task<> {
-      auto corrupt = co_await s.get(server.base_url() + "/gzip/100000?corrupt=1");
-      CHECK_THROWS_AS(co_await corrupt.read(), ClientPayloadError);
-      auto truncated = co_await s.get(server.base_url() + "/gzip/100000?truncate=1");
-      CHECK_THROWS_WITH_AS(co_await truncated.read(), doctest::Contains("cut short"), ClientPayloadError);
+      for (const std::string encoding : {"gzip", "deflate", "br"}) {
+        CAPTURE(encoding);
+        auto corrupt = co_await s.get(server.base_url() + "/" + encoding + "/100000?corrupt=1");
+        CHECK_THROWS_WITH_AS(co_await corrupt.read(), doctest::Contains(("bad " + encoding + " data (").c_str()),
+                             ClientPayloadError);
+        auto truncated = co_await s.get(server.base_url() + "/" + encoding + "/100000?truncate=1");
+        CHECK_THROWS_WITH_AS(co_await truncated.read(), doctest::Contains(("the " + encoding + " stream is cut short").c_str()),
+                             ClientPayloadError);
+      }
     });
   });
 }

@@ -81,8 +81,8 @@ struct SessionOptions {
   /// Responses whose body exceeds this are a ClientPayloadError (0: no
   /// limit); a compressed body counts both as sent and as decoded.
   std::size_t max_body_size = 0;
-  /// Decode gzip and deflate bodies, by the response's Content-Encoding (and
-  /// send `Accept-Encoding: gzip, deflate` unless a request sets its own).
+  /// Decode gzip, deflate and brotli bodies, by the response's Content-Encoding
+  /// (and send `Accept-Encoding: gzip, deflate, br` unless a request sets its own).
   bool auto_decompress = true;
   /// Keep a cookie jar: Set-Cookie stored, Cookie sent back by domain, path,
   /// expiry and Secure (aiohttp's CookieJar; false is its DummyCookieJar).

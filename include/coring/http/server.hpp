@@ -123,7 +123,7 @@ class Server {
 ///   /interim               "100 Continue", then the response
 ///   /cookies/set?a=1&b=2   Set-Cookie a=1 and b=2, then a redirect to /cookies
 ///   /cookies               the Cookie header received, as the body
-///   /gzip/N, /deflate/N    the /bytes/N body compressed (?corrupt=1, ?truncate=1 break it)
+///   /gzip/N, /deflate/N, /br/N   the /bytes/N body compressed (?corrupt=1, ?truncate=1 break it)
 Server::Handler builtin_routes();
 
 /// The body /bytes/N and /chunked/N send.

@@ -1,0 +1,66 @@
+#pragma once
+// Decoding a body's Content-Encoding (gzip, deflate, br) as it streams in:
+// DecodingBody reads and bounds, a subclass per library decodes
+// (inflate.cpp is the one file that includes zlib, brotli_body.cpp brotli's).
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "coring/http/response.hpp"
+#include "coring/http/url.hpp"
+
+namespace coring::http::detail {
+
+/// What a session's Accept-Encoding offers: every encoding decoding_body decodes.
+inline constexpr std::string_view accepted_encodings = "gzip, deflate, br";
+
+/// Wraps `inner` so that read_more() yields decoded bytes, or returns
+/// `inner` unchanged if `encoding` is not one of accepted_encodings (or
+/// x-gzip). Decoded bytes past `max_size` (0: no limit) are a ClientPayloadError.
+std::unique_ptr<BodySource> decoding_body(std::unique_ptr<BodySource> inner, std::string_view encoding,
+                                          const URL& url, std::size_t max_size);
+
+/// The read loop, the limit on the decoded size and the errors, for every
+/// encoding; a subclass decodes.
+class DecodingBody : public BodySource {
+ public:
+  DecodingBody(std::unique_ptr<BodySource> inner, std::string_view encoding, const URL& url, std::size_t max_size);
+  Task<bool> read_more(std::string& out) override;
+  Ready read_ready(std::string& out) override;
+
+ protected:
+  /// Decodes all of `in` onto `out` through emit() (bytes after the end of
+  /// the encoded stream are ignored); bad_data() on garbage.
+  virtual void decode(std::string_view in, std::string& out) = 0;
+  /// Whether the end of the encoded stream has been decoded.
+  [[nodiscard]] virtual bool finished() const noexcept = 0;
+
+  /// Appends decoded bytes. Call it for every few KiB decoded, not once at
+  /// the end: a few KiB of gzip can decode to gigabytes.
+  void emit(std::string& out, const char* data, std::size_t size);
+  /// Throws ClientPayloadError: "bad <encoding> data (<why>)".
+  [[noreturn]] void bad_data(std::string_view why) const;
+
+ private:
+  /// Decodes what the inner body gave: `more` if that made output, `ended`
+  /// at the end of both, `must_wait` when the inner body must give more.
+  Ready step(const std::string& encoded, bool inner_more, std::string& out);
+
+  std::unique_ptr<BodySource> inner_;
+  std::string_view encoding_;  // a literal: "gzip", "deflate", "br"
+  URL url_;
+  std::size_t max_size_;  // 0: none
+  std::size_t decoded_ = 0;
+  bool ended_ = false;
+};
+
+// One per library.
+std::unique_ptr<BodySource> inflating_body(std::unique_ptr<BodySource> inner, bool gzip, const URL& url,
+                                           std::size_t max_size);
+std::unique_ptr<BodySource> brotli_body(std::unique_ptr<BodySource> inner, const URL& url, std::size_t max_size);
+
+// Encoders, for the test server's /gzip, /deflate and /br routes.
+std::string gzip_compress(std::string_view data, bool gzip_wrapper = true);
+std::string brotli_compress(std::string_view data);
+
+}  // namespace coring::http::detail
