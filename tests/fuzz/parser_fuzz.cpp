@@ -44,13 +44,13 @@ std::string fields_of(const Headers& headers) {
   std::abort();
 }
 
-/// Everything the response parser made of `wire`, as text to compare.
-std::string responses(std::string_view wire, bool head_first, const Cutter& cut) {
-  ResponseParser parser;
-  std::string out;
+/// Feeds `wire` to `parser` in the pieces `cut` gives, until it fails, has
+/// taken everything, or `message_done` (called at each message's end, after
+/// `each_feed`) returns false. `out` is what the caller made of it so far.
+template <class Parser, class EachFeed, class MessageDone>
+void feed_all(Parser& parser, std::string_view wire, const Cutter& cut, const char* side, const std::string& out,
+              EachFeed each_feed, MessageDone message_done) {
   std::string pending;
-  bool head_request = head_first;
-  parser.start(head_request);
   std::size_t messages = 0;
   while (!wire.empty() || !pending.empty()) {
     if (pending.empty()) {
@@ -60,21 +60,36 @@ std::string responses(std::string_view wire, bool head_first, const Cutter& cut)
     }
     const std::size_t used = parser.feed(pending);
     pending.erase(0, used);
-    out += parser.body();
-    parser.body().clear();
-    if (parser.failed()) break;
+    each_feed();
+    if (parser.failed()) return;
     if (parser.message_complete()) {
-      const ResponseHead& h = parser.head();
-      out += "\n[" + std::to_string(h.status) + " " + h.reason + " 1." + std::to_string(h.version_minor) +
-             (parser.keep_alive() ? " keep-alive" : " close") + "]\n" + fields_of(h.headers) + "[total " +
-             std::to_string(parser.body_bytes_total()) + "]\n";
-      if (++messages == 16) break;  // bounded: each feed uses at least a byte, but be plain about it
-      head_request = false;
-      parser.start(head_request);
+      // Bounded: each feed uses a byte at least, but be plain about it.
+      if (!message_done() || ++messages == 16) return;
     } else if (used == 0 && !pending.empty()) {
-      stalled("response", out);
+      stalled(side, out);
     }
   }
+}
+
+/// Everything the response parser made of `wire`, as text to compare.
+std::string responses(std::string_view wire, bool head_first, const Cutter& cut) {
+  ResponseParser parser;
+  std::string out;
+  parser.start(head_first);
+  feed_all(
+      parser, wire, cut, "response", out,
+      [&] {
+        out += parser.body();
+        parser.body().clear();
+      },
+      [&] {
+        const ResponseHead& h = parser.head();
+        out += "\n[" + std::to_string(h.status) + " " + h.reason + " 1." + std::to_string(h.version_minor) +
+               (parser.keep_alive() ? " keep-alive" : " close") + "]\n" + fields_of(h.headers) + "[total " +
+               std::to_string(parser.body_bytes_total()) + "]\n";
+        parser.start(false);
+        return true;
+      });
   if (!parser.failed() && !parser.message_complete()) {
     parser.finish();
     out += parser.body();
@@ -88,28 +103,16 @@ std::string responses(std::string_view wire, bool head_first, const Cutter& cut)
 std::string requests(std::string_view wire, const Cutter& cut) {
   RequestParser parser;
   std::string out;
-  std::string pending;
-  std::size_t messages = 0;
-  while (!wire.empty() || !pending.empty()) {
-    if (pending.empty()) {
-      const std::size_t n = cut(wire.size());
-      pending.assign(wire.substr(0, n));
-      wire.remove_prefix(n);
-    }
-    const std::size_t used = parser.feed(pending);
-    pending.erase(0, used);
-    if (parser.failed()) break;
-    if (parser.message_complete()) {
-      RequestHead& h = parser.head();
-      out += "[" + h.method + " " + h.target + " 1." + std::to_string(h.version_minor) +
-             (parser.keep_alive() ? " keep-alive" : " close") + "]\n" + fields_of(h.headers) + "[body " +
-             parser.body() + "]\n";
-      if (++messages == 16) break;
-      parser.start();
-    } else if (used == 0 && !pending.empty()) {
-      stalled("request", out);
-    }
-  }
+  feed_all(
+      parser, wire, cut, "request", out, [] {},
+      [&] {
+        RequestHead& h = parser.head();
+        out += "[" + h.method + " " + h.target + " 1." + std::to_string(h.version_minor) +
+               (parser.keep_alive() ? " keep-alive" : " close") + "]\n" + fields_of(h.headers) + "[body " +
+               parser.body() + "]\n";
+        parser.start();
+        return true;
+      });
   if (parser.failed()) out += "[error " + std::to_string(parser.error_status()) + ": " + parser.error() + "]";
   return out;
 }
