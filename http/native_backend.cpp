@@ -35,10 +35,18 @@ void write_request(Connection& c, const PreparedRequest& r, bool force_close) {
   out.clear();
   out += r.method;
   out += ' ';
+  // To a proxy, not through its tunnel: the absolute form, and its credentials.
+  const bool to_proxy = r.proxy && !r.url.is_https();
+  if (to_proxy) out += r.url.origin();
   r.url.append_target(out);
   out += " HTTP/1.1\r\nHost: "sv;
   r.url.append_host_header(out);
   out += "\r\n"sv;
+  if (to_proxy && !r.proxy_authorization.empty()) {
+    out += "Proxy-Authorization: "sv;
+    out += r.proxy_authorization;
+    out += "\r\n"sv;
+  }
   bool has_user_agent = false, has_accept = false;
   for (const auto& [field_name, value] : r.headers) {
     const std::string_view name = field_name;  // (clang 14 cannot capture a structured binding)
@@ -134,9 +142,13 @@ KeepAliveHint keepalive_hint(const Headers& headers) {
 /// The pool's key for a URL, its origin, built in place: a request to a
 /// known host allocates nothing for it.
 struct PoolKey {
-  explicit PoolKey(const URL& url) : view(url.origin_into(text)) {
-    if (view.empty()) {
-      long_text = url.origin();  // a host name too long for `text`
+  explicit PoolKey(const PreparedRequest& r) : view(r.url.origin_into(text)) {
+    if (r.proxy) {
+      long_text = r.url.origin() + " via " + r.proxy->origin() + (r.proxy_authorization.empty() ? "" : " as ") +
+                  r.proxy_authorization;  // not another user's connection to the proxy
+      view = long_text;
+    } else if (view.empty()) {
+      long_text = r.url.origin();  // a host name too long for `text`
       view = long_text;
     }
   }
@@ -145,6 +157,18 @@ struct PoolKey {
   std::string long_text;
   std::string_view view;
 };
+
+/// The peer cannot be reached: ClientProxyConnectionError through a proxy,
+/// else ClientConnectorError, naming the peer, the address tried, the request.
+[[noreturn]] void cannot_reach(const PreparedRequest& r, const std::string& address, const std::string& why,
+                               int os_error) {
+  const std::string tried = address.empty() ? "" : " (" + address + ")";
+  if (r.proxy)
+    throw ClientProxyConnectionError(
+        "cannot connect to proxy " + r.proxy->origin() + tried + " for " + r.url.to_string() + ": " + why, os_error);
+  throw ClientConnectorError("cannot connect to " + r.url.origin() + tried + " for " + r.url.to_string() + ": " + why,
+                             os_error);
+}
 
 /// When a pooled connection must be closed: our keepalive_timeout, or one
 /// second before the server's own timeout, whichever is sooner (a server
@@ -351,7 +375,7 @@ Task<Lease> NativeBackend::open_connection(const PreparedRequest& r, const Deadl
   const auto wait_started = loop_now();
   const Deadline connect = Deadline::from_now(r.timeout, TimeoutKind::connect);
   Lease lease;
-  const PoolKey key_text(r.url);
+  const PoolKey key_text(r);
   const std::string_view key = key_text.view;
   const bool queued = pool_.must_wait(key);
   if (queued) emit(r.traces, &TraceConfig::on_connection_queued_start, r.url);
@@ -375,6 +399,8 @@ Task<Lease> NativeBackend::open_connection(const PreparedRequest& r, const Deadl
   }
   emit(r.traces, &TraceConfig::on_connection_create_start, r.url);
 
+  // The socket goes to the proxy, if any, else to the server.
+  const URL& peer = r.proxy ? *r.proxy : r.url;
   std::vector<SocketAddress> addresses;
   const auto dns_started = loop_now();
   if (options_.unix_socket_path) {
@@ -382,17 +408,16 @@ Task<Lease> NativeBackend::open_connection(const PreparedRequest& r, const Deadl
   } else {
     PhaseDeadline phase(earliest({total, connect}));
     try {
-      emit(r.traces, &TraceConfig::on_dns_resolvehost_start, r.url.host());
-      addresses = co_await resolver_.resolve(r.url.host(), r.url.port(), timings.dns_cache_hit);
+      emit(r.traces, &TraceConfig::on_dns_resolvehost_start, peer.host());
+      addresses = co_await resolver_.resolve(peer.host(), peer.port(), timings.dns_cache_hit);
       emit(r.traces, timings.dns_cache_hit ? &TraceConfig::on_dns_cache_hit : &TraceConfig::on_dns_cache_miss,
-           r.url.host());
-      emit(r.traces, &TraceConfig::on_dns_resolvehost_end, r.url.host());
+           peer.host());
+      emit(r.traces, &TraceConfig::on_dns_resolvehost_end, peer.host());
     } catch (const CancelledError&) {
       if (phase.expired()) phase.raise(r.url);
       throw;
     } catch (const ClientConnectorError& e) {
-      throw ClientConnectorError("cannot connect to " + r.url.origin() + " for " + r.url.to_string() + ": " + e.what(),
-                                 0);
+      cannot_reach(r, "", e.what(), 0);
     }
   }
   timings.dns = since(dns_started);
@@ -409,6 +434,7 @@ Task<Lease> NativeBackend::open_connection(const PreparedRequest& r, const Deadl
       lease.connection->socket = std::move(socket);
       timings.connect = since(connect_started);
       if (r.url.is_https()) {
+        if (r.proxy) co_await tunnel(*lease.connection, r);
         const auto tls_started = loop_now();
         co_await secure(*lease.connection, r.url);  // under the same deadlines, as aiohttp's sock_connect
         timings.tls = since(tls_started);
@@ -433,9 +459,37 @@ Task<Lease> NativeBackend::open_connection(const PreparedRequest& r, const Deadl
       last_address = address.to_string();
     }
   }
-  throw ClientConnectorError("cannot connect to " + r.url.origin() + " (" + last_address + ") for " +
-                                 r.url.to_string() + ": " + std::strerror(last_error),
-                             last_error);
+  cannot_reach(r, last_address, std::strerror(last_error), last_error);
+}
+
+Task<> NativeBackend::tunnel(Connection& c, const PreparedRequest& r) {
+  // host:port, the port always (RFC 9110 section 9.3.6); IPv6 bracketed.
+  std::string authority;
+  r.url.append_host_header(authority);
+  if (r.url.is_default_port()) authority += ":" + std::to_string(r.url.port());
+  std::string request = "CONNECT " + authority + " HTTP/1.1\r\nHost: " + authority + "\r\n";
+  if (!r.proxy_authorization.empty()) request += "Proxy-Authorization: " + r.proxy_authorization + "\r\n";
+  request += "\r\n";
+  const std::string where = "proxy " + r.proxy->origin() + " for " + r.url.to_string();
+  ResponseParser answer;
+  answer.start(true);  // a 2xx to CONNECT has no body, and another's is not read
+  std::string buffer(4096, '\0');
+  try {
+    co_await c.socket.send_all(std::as_bytes(std::span(request)));
+    while (!answer.head_complete()) {
+      const std::size_t n = co_await c.socket.recv(std::as_writable_bytes(std::span(buffer)));
+      if (n == 0) throw ClientProxyConnectionError(where + ": closed the connection before answering CONNECT", 0);
+      answer.feed(std::string_view(buffer.data(), n));
+      if (answer.failed()) throw InvalidResponseError(where + ": a malformed answer to CONNECT: " + answer.error());
+    }
+  } catch (const OSError& e) {
+    throw ClientProxyConnectionError(where + ": " + std::strerror(e.code().value()), e.code().value());
+  }
+  const ResponseHead& head = answer.head();
+  if (head.status < 200 || head.status > 299)
+    throw ClientHttpProxyError(where + ": CONNECT " + authority + " refused with " + std::to_string(head.status) + " " +
+                                   head.reason,
+                               head.status);
 }
 
 Task<ClientResponse> NativeBackend::send(const PreparedRequest& r) {

@@ -24,6 +24,8 @@ class NativeBackend final : public Backend {
                               ConnectionPool::Reuse reuse);
   /// The TLS handshake of a new https connection.
   Task<> secure(Connection& connection, const URL& url);
+  /// Asks the proxy the connection is open to for a tunnel to `request.url` (CONNECT).
+  Task<> tunnel(Connection& connection, const PreparedRequest& request);
   TCPConnector options_;
   std::shared_ptr<TlsContext> tls_context_;  // made at the first https request
   ConnectionPool pool_;

@@ -78,6 +78,13 @@ try:
     r = run()
     check(r.returncode != 0 and b"urls" in r.stderr.lower(), "no URL: usage error")
 
+    r = run("-x", "http://127.0.0.1:1", "-U", "me:secret", base + "/small")
+    check(r.returncode == 7 and b"proxy http://127.0.0.1:1" in r.stderr and b"secret" not in r.stderr,
+          "an unreachable proxy: exit 7 naming the proxy, never its password")
+
+    r = run("-x", "https://127.0.0.1:1", base + "/small")
+    check(r.returncode == 3 and b"only http:// proxies" in r.stderr, "an https:// proxy: exit 3 naming the cause")
+
     r = run(base + "/small", "http://127.0.0.1:1/", base + "/bytes/5")
     check(r.returncode == 7, "several URLs: any failure makes the exit status non-zero")
     check(b"error" in r.stdout and b"200 5 bytes" in r.stdout, "several URLs: failures and successes each get a line")

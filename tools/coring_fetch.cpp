@@ -37,6 +37,8 @@ struct Flags {
   std::string output;
   SSLOptions ssl;
   bool insecure = false;
+  std::optional<std::string> proxy;
+  std::optional<std::string> proxy_user;  // user:password
 };
 
 struct Outcome {
@@ -48,6 +50,7 @@ struct Outcome {
 };
 
 int exit_code_for(const std::exception& e) {
+  if (dynamic_cast<const ClientHttpProxyError*>(&e)) return 56;  // curl: "CONNECT ... refused" is a receive error
   if (dynamic_cast<const InvalidURL*>(&e)) return 3;
   if (dynamic_cast<const ClientConnectorCertificateError*>(&e)) return 60;
   if (dynamic_cast<const ClientConnectorSSLError*>(&e)) return 35;
@@ -117,6 +120,12 @@ Task<int> fetch_all(Flags flags) {
   options.connector.limit = flags.connections;
   options.connector.ssl = flags.ssl;
   options.connector.ssl.verify = !flags.insecure;
+  options.proxy = flags.proxy;
+  if (flags.proxy_user) {
+    const std::size_t colon = flags.proxy_user->find(':');
+    options.proxy_auth = BasicAuth{flags.proxy_user->substr(0, colon),
+                                   colon == std::string::npos ? "" : flags.proxy_user->substr(colon + 1)};
+  }
   co_return co_await async_with(ClientSession(options), [&flags](ClientSession& session) -> Task<int> {
     if (flags.urls.size() == 1) {
       std::ofstream file;
@@ -170,6 +179,8 @@ int main(int argc, char** argv) {
   app.add_option("-E,--cert", flags.ssl.cert_file, "client certificate (PEM)");
   app.add_option("--key", flags.ssl.key_file, "client certificate's private key (PEM; default: in --cert)");
   app.add_flag("-k,--insecure", flags.insecure, "do not verify the server's certificate (encrypted, not authenticated)");
+  app.add_option("-x,--proxy", flags.proxy, "go through this HTTP proxy, http://[user:password@]host:port");
+  app.add_option("-U,--proxy-user", flags.proxy_user, "the proxy's credentials, user:password")->needs("--proxy");
   CLI11_PARSE(app, argc, argv);
   if (!flags.output.empty() && flags.urls.size() != 1) {
     std::fprintf(stderr, "coring-fetch: -o needs exactly one URL\n");
@@ -177,8 +188,8 @@ int main(int argc, char** argv) {
   }
   try {
     return coring::run(fetch_all(std::move(flags)));
-  } catch (const std::exception& e) {
+  } catch (const std::exception& e) {  // before any request: a bad --proxy, say
     std::fprintf(stderr, "coring-fetch: %s\n", e.what());
-    return 1;
+    return exit_code_for(e);
   }
 }

@@ -38,6 +38,13 @@ struct PreparedRequest {
   ClientTimeout timeout;
   /// When the request started (for `total`): deadlines count from here.
   std::chrono::steady_clock::time_point started;
+  /// The HTTP proxy to go through (none: straight to the server): http://
+  /// targets as absolute-form requests to it, https:// ones in a CONNECT
+  /// tunnel. No credentials in it: they are in `proxy_authorization`.
+  std::optional<URL> proxy;
+  /// The Proxy-Authorization value ("Basic ..."), or empty: sent to the
+  /// proxy only (on each http:// request, on the CONNECT of an https:// one).
+  std::string proxy_authorization;
   /// Responses larger than this are a ClientPayloadError (0: no limit).
   std::size_t max_body_size = 0;
   /// The session's trace configs (connection and DNS events are the backend's to emit).

@@ -89,6 +89,15 @@ struct SessionOptions {
   bool use_cookies = true;
   /// Hooks called at each event of every request (aiohttp's trace_configs).
   std::vector<TraceConfig> trace_configs;
+  /// Every request goes through this HTTP proxy, "http://[user:password@]host:port"
+  /// (aiohttp's proxy=): http:// targets as absolute-form requests to it,
+  /// https:// ones through a CONNECT tunnel, verified end to end as ever.
+  /// A request's own `proxy` wins. An unreachable proxy is a
+  /// ClientProxyConnectionError, a refused CONNECT a ClientHttpProxyError.
+  std::optional<std::string> proxy;
+  /// The proxy's credentials, sent as Proxy-Authorization to the proxy alone
+  /// (aiohttp's proxy_auth=); or give them in the proxy's URL.
+  std::optional<BasicAuth> proxy_auth;
 };
 
 struct RequestOptions {
@@ -124,6 +133,9 @@ struct RequestOptions {
   bool allow_redirects = true;
   /// More redirects than this is TooManyRedirects.
   std::size_t max_redirects = 10;
+  /// This request's HTTP proxy and its credentials, instead of the session's.
+  std::optional<std::string> proxy;
+  std::optional<BasicAuth> proxy_auth;
 };
 
 /// Where a request goes, as aiohttp takes a str or a yarl.URL: URL text

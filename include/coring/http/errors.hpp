@@ -54,6 +54,13 @@ class ClientConnectorSSLError : public ClientSSLError {
 };
 
 /// The server closed the connection before the response was complete.
+/// The HTTP proxy could not be reached, or closed the connection before
+/// answering CONNECT (aiohttp's ClientProxyConnectionError).
+class ClientProxyConnectionError : public ClientConnectorError {
+ public:
+  using ClientConnectorError::ClientConnectorError;
+};
+
 class ServerDisconnectedError : public ClientConnectionError {
  public:
   using ClientConnectionError::ClientConnectionError;
@@ -96,6 +103,13 @@ class ContentTypeError : public ClientResponseError {
 
 /// The server's response broke HTTP/1.1: malformed status line or header, a
 /// line over 8190 bytes, more than 128 headers.
+/// The HTTP proxy answered CONNECT with other than 2xx: status() is its
+/// answer, 407 when it wants (other) credentials (aiohttp's ClientHttpProxyError).
+class ClientHttpProxyError : public ClientResponseError {
+ public:
+  using ClientResponseError::ClientResponseError;
+};
+
 class InvalidResponseError : public ClientError {
  public:
   using ClientError::ClientError;
