@@ -1,3 +1,5 @@
+#include <cstdlib>
+
 #include "coring/async_with.hpp"
 #include "coring/http/client.hpp"
 #include "header_cache.hpp"
@@ -5,34 +7,15 @@
 #include "decoding_body.hpp"
 #include "deadline.hpp"
 #include "native_backend.hpp"
+#include "proxy.hpp"
 
 namespace coring::http {
-
-namespace {
-/// A proxy's URL, without credentials, and the Proxy-Authorization value
-/// its credentials or `auth` make (empty: none).
-struct Proxy {
-  URL url;
-  std::string authorization;
-};
-
-Proxy parse_proxy(std::string_view text, const std::optional<BasicAuth>& auth) {
-  URL url = URL::parse(text);
-  if (url.is_https())
-    throw InvalidURL("proxy " + url.to_string() + ": only http:// proxies are supported (as in aiohttp)");
-  if (auth && url.has_credentials())
-    throw InvalidRequestError("proxy " + url.to_string() + " has both credentials in its URL and a proxy_auth");
-  std::string authorization;
-  if (auth) authorization = auth->encode();
-  if (url.has_credentials()) authorization = BasicAuth{url.user(), url.password()}.encode();
-  return {url.without_credentials(), std::move(authorization)};
-}
-}  // namespace
 
 struct ClientSession::Impl {
   SessionOptions options;
   std::optional<URL> base_url;
-  std::optional<Proxy> proxy;  // options.proxy, parsed once
+  std::optional<detail::Proxy> proxy;  // options.proxy, parsed once
+  std::optional<detail::EnvironmentProxies> environment;  // with trust_env and no options.proxy
   /// The last URL text requested, parsed: a loop of requests to one URL
   /// parses it once (parsing was 9% of a request's instructions; yarl
   /// caches its parsing too).
@@ -50,7 +33,15 @@ ClientSession::ClientSession(SessionOptions options, std::shared_ptr<Backend> ba
     : impl_(std::make_unique<Impl>()) {
   impl_->options = std::move(options);
   if (impl_->options.base_url) impl_->base_url = URL::parse(*impl_->options.base_url);
-  if (impl_->options.proxy) impl_->proxy = parse_proxy(*impl_->options.proxy, impl_->options.proxy_auth);
+  if (impl_->options.proxy) {
+    impl_->proxy = detail::parse_proxy(*impl_->options.proxy, impl_->options.proxy_auth);
+  } else if (impl_->options.trust_env) {
+    impl_->environment = detail::EnvironmentProxies::read([](const char* name) -> std::optional<std::string> {
+      const char* value = std::getenv(name);
+      if (value == nullptr) return std::nullopt;
+      return std::string(value);
+    });
+  }
   impl_->backend = std::move(backend);
 }
 
@@ -106,6 +97,19 @@ void add_authorization(PreparedRequest& r, const std::optional<BasicAuth>& reque
   }
 }
 
+/// The session's proxy for `r`, if any: its own, or the environment's for
+/// r.url (chosen again at each redirect: another scheme or host, another answer).
+void use_session_proxy(const ClientSession::Impl& s, PreparedRequest& r, const RequestOptions& options) {
+  const detail::Proxy* proxy = s.proxy ? &*s.proxy : s.environment ? s.environment->for_url(r.url) : nullptr;
+  if (proxy == nullptr) {
+    r.proxy.reset();
+    r.proxy_authorization.clear();
+    return;
+  }
+  r.proxy = proxy->url;
+  r.proxy_authorization = options.proxy_auth ? options.proxy_auth->encode() : proxy->authorization;  // the request's wins
+}
+
 /// Sends `r`, following redirects as `options` allow. Both by reference:
 /// they live in request()'s frame, which awaits this at once (no move of a
 /// request per hop).
@@ -157,6 +161,7 @@ Task<ClientResponse> follow(ClientSession::Impl& s, PreparedRequest& r, const Re
     }
     emit(r.traces, &TraceConfig::on_request_redirect, r.url, response);
     r.url = next;
+    if (s.environment && !options.proxy) use_session_proxy(s, r, options);
     history.push_back(std::move(response));
   }
 }
@@ -195,13 +200,11 @@ Task<ClientResponse> ClientSession::request(std::string method, RequestURL targe
   r.timeout = options.timeout.value_or(s.options.timeout);
   r.max_body_size = s.options.max_body_size;
   if (options.proxy) {
-    Proxy proxy = parse_proxy(*options.proxy, options.proxy_auth);
+    detail::Proxy proxy = detail::parse_proxy(*options.proxy, options.proxy_auth);
     r.proxy = std::move(proxy.url);
     r.proxy_authorization = std::move(proxy.authorization);
-  } else if (s.proxy) {
-    r.proxy = s.proxy->url;
-    r.proxy_authorization =
-        options.proxy_auth ? options.proxy_auth->encode() : s.proxy->authorization;  // a request's proxy_auth wins
+  } else {
+    use_session_proxy(s, r, options);
   }
   r.traces = s.options.trace_configs.empty() ? nullptr : &s.options.trace_configs;
   r.headers = detail::take_headers();

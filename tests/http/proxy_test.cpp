@@ -4,6 +4,7 @@
 // error for each way the proxy can fail.
 #include <doctest/doctest.h>
 
+#include <cstdlib>
 #include <string>
 
 #include <coring/coring.hpp>
@@ -156,4 +157,32 @@ TEST_CASE("an unreachable proxy is a ClientProxyConnectionError naming it; an ht
     CHECK_THROWS_AS(ClientSession{twice}, InvalidRequestError);
   };
   run(body());
+}
+
+TEST_CASE("trust_env: http_proxy from the environment, and no_proxy's hosts go direct") {
+  test_support::with_server([](Server& server) -> Task<> {
+    TestProxy proxy;
+    co_await with_proxy(proxy, [&](TestProxy&) -> Task<> {
+      ::setenv("http_proxy", proxy.url().c_str(), 1);
+      ::unsetenv("no_proxy");
+      ::unsetenv("NO_PROXY");
+      co_await with_session({.trust_env = true}, [&](ClientSession& s) -> Task<> {
+        auto r = co_await s.get(server.base_url() + "/small");
+        CHECK(co_await r.text() == "Hello, world!");
+      });
+      CHECK(proxy.seen().size() == 1);
+      co_await with_session({}, [&](ClientSession& s) -> Task<> {  // trust_env off: the environment is ignored
+        auto r = co_await s.get(server.base_url() + "/small");
+        CHECK(co_await r.text() == "Hello, world!");
+      });
+      ::setenv("no_proxy", "localhost,127.0.0.1", 1);
+      co_await with_session({.trust_env = true}, [&](ClientSession& s) -> Task<> {
+        auto r = co_await s.get(server.base_url() + "/small");
+        CHECK(co_await r.text() == "Hello, world!");
+      });
+      CHECK(proxy.seen().size() == 1);
+      ::unsetenv("http_proxy");
+      ::unsetenv("no_proxy");
+    });
+  });
 }

@@ -2,6 +2,7 @@
 #include <doctest/doctest.h>
 
 #include <limits>
+#include <map>
 
 #include <coring/coring.hpp>
 #include <coring/http/errors.hpp>
@@ -11,6 +12,7 @@
 #include "../../http/connection_pool.hpp"
 #include "../../http/deadline.hpp"
 #include "../../http/parser.hpp"
+#include "../../http/proxy.hpp"
 
 using namespace coring::http;
 
@@ -531,4 +533,40 @@ TEST_CASE("the pool forgets a host once nothing of it is in use, pooled or learn
     pool.close_all();
   };
   coring::run(body());
+}
+
+TEST_CASE("the environment's proxies: per scheme, lower case first, no_proxy by host, domain and port") {
+  using detail::EnvironmentProxies;
+  std::map<std::string, std::string> env = {
+      {"http_proxy", "http://lower:3128"},
+      {"HTTP_PROXY", "http://upper:3128"},
+      {"HTTPS_PROXY", "user:pw@secure-proxy:8080"},  // no scheme: http:// it is, as curl takes it
+      {"no_proxy", " localhost, .internal.example ,10.0.0.1:8443,"},
+  };
+  auto get = [&](const char* name) -> std::optional<std::string> {
+    const auto it = env.find(name);
+    return it == env.end() ? std::nullopt : std::optional(it->second);
+  };
+  const EnvironmentProxies e = EnvironmentProxies::read(get);
+  REQUIRE(e.for_url(URL::parse("http://example.com/")) != nullptr);
+  CHECK(e.for_url(URL::parse("http://example.com/"))->url.host() == "lower");
+  const detail::Proxy* secure = e.for_url(URL::parse("https://example.com/"));
+  REQUIRE(secure != nullptr);
+  CHECK(secure->url.to_string() == "http://secure-proxy:8080/");  // no credentials in it
+  CHECK(secure->authorization == BasicAuth{"user", "pw"}.encode());
+  for (const char* direct : {"http://localhost/", "http://LOCALHOST:8080/", "http://internal.example/",
+                             "https://api.internal.example/", "https://10.0.0.1:8443/"}) {
+    CAPTURE(direct);
+    CHECK(e.for_url(URL::parse(direct)) == nullptr);
+  }
+  for (const char* proxied : {"http://notinternal.example/", "https://10.0.0.1/", "http://localhost.evil/"}) {
+    CAPTURE(proxied);
+    CHECK(e.for_url(URL::parse(proxied)) != nullptr);
+  }
+  env["no_proxy"] = "*";
+  CHECK(EnvironmentProxies::read(get).for_url(URL::parse("http://example.com/")) == nullptr);
+  env.clear();
+  CHECK(EnvironmentProxies::read(get).for_url(URL::parse("http://example.com/")) == nullptr);
+  env["https_proxy"] = "https://tls-proxy:443";
+  CHECK_THROWS_AS(EnvironmentProxies::read(get), InvalidURL);
 }

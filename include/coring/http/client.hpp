@@ -98,6 +98,11 @@ struct SessionOptions {
   /// The proxy's credentials, sent as Proxy-Authorization to the proxy alone
   /// (aiohttp's proxy_auth=); or give them in the proxy's URL.
   std::optional<BasicAuth> proxy_auth;
+  /// Without `proxy`, take the environment's (aiohttp's trust_env): http_proxy
+  /// for http://, https_proxy for https://, but not for the hosts of no_proxy
+  /// ("*", or comma-separated hosts and domains; a domain covers its
+  /// subdomains). Each also in capitals; read when the session is made.
+  bool trust_env = false;
 };
 
 struct RequestOptions {
