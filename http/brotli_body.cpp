@@ -23,11 +23,12 @@ class BrotliBody final : public DecodingBody {
     void operator()(BrotliDecoderState* state) const noexcept { BrotliDecoderDestroyInstance(state); }
   };
 
-  void decode(std::string_view in, std::string& out) override {
+  std::size_t decode(std::string_view in, std::string& out) override {
     auto next_in = reinterpret_cast<const std::uint8_t*>(in.data());
     std::size_t available_in = in.size();
     std::uint8_t buffer[16384];
-    while (!finished_) {
+    const std::size_t out_before = out.size();
+    while (!finished_ && out.size() - out_before < output_per_call) {
       std::uint8_t* next_out = buffer;
       std::size_t available_out = sizeof buffer;
       const BrotliDecoderResult rc =
@@ -42,9 +43,11 @@ class BrotliBody final : public DecodingBody {
       if (rc == BROTLI_DECODER_RESULT_NEEDS_MORE_INPUT) break;  // all of `in` is taken
       // NEEDS_MORE_OUTPUT: round again with an empty buffer.
     }
+    return finished_ ? in.size() : in.size() - available_in;
   }
 
   [[nodiscard]] bool finished() const noexcept override { return finished_; }
+  [[nodiscard]] bool has_output() const noexcept override { return BrotliDecoderHasMoreOutput(state_.get()) != 0; }
 
   std::unique_ptr<BrotliDecoderState, Destroy> state_;
   bool finished_ = false;

@@ -19,30 +19,46 @@ DecodingBody::DecodingBody(std::unique_ptr<BodySource> inner, std::string_view e
 
 Task<bool> DecodingBody::read_more(std::string& out) {
   for (;;) {
-    if (ended_) co_return false;
+    if (const std::optional<Ready> ready = from_pending(out)) co_return *ready == Ready::more;
     std::string encoded;
     const bool more = co_await inner_->read_more(encoded);
-    if (const Ready ready = step(encoded, more, out); ready != Ready::must_wait) co_return ready == Ready::more;
+    took(std::move(encoded), more);
   }
 }
 
 BodySource::Ready DecodingBody::read_ready(std::string& out) {
   for (;;) {
-    if (ended_) return Ready::ended;
+    if (const std::optional<Ready> ready = from_pending(out)) return *ready;
     std::string encoded;
     const Ready inner = inner_->read_ready(encoded);
     if (inner == Ready::must_wait) return Ready::must_wait;
-    if (const Ready ready = step(encoded, inner == Ready::more, out); ready != Ready::must_wait) return ready;
+    took(std::move(encoded), inner == Ready::more);
   }
 }
 
-BodySource::Ready DecodingBody::step(const std::string& encoded, bool inner_more, std::string& out) {
-  const std::size_t before = out.size();
-  if (!encoded.empty()) decode(encoded, out);
-  if (out.size() > before) return Ready::more;
-  if (inner_more) return Ready::must_wait;
+void DecodingBody::took(std::string&& encoded, bool inner_more) {
+  encoded_total_ += encoded.size();
+  pending_ = std::move(encoded);
+  pending_at_ = 0;
+  inner_ended_ = !inner_more;
+}
+
+std::optional<BodySource::Ready> DecodingBody::from_pending(std::string& out) {
+  if (ended_) return Ready::ended;
+  while (pending_at_ < pending_.size() || has_output()) {
+    const std::size_t before = out.size();
+    const std::size_t used = decode(std::string_view(pending_).substr(pending_at_), out);
+    if (used == 0 && out.size() == before) {  // never a spin
+      if (pending_at_ < pending_.size()) bad_data("the decoder made no progress");
+      break;
+    }
+    pending_at_ += used;
+    if (out.size() > before) return Ready::more;
+  }
+  if (!inner_ended_) return std::nullopt;
   ended_ = true;
-  if (!finished())
+  // No byte at all is an empty body (HEAD, 204, 304), not a cut stream.
+  if (!finished() && encoded_total_ != 0)
     throw ClientPayloadError("response body of " + url_.to_string() + ": the " + std::string(encoding_) +
                              " stream is cut short");
   return Ready::ended;

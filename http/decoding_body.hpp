@@ -2,7 +2,9 @@
 // Decoding a body's Content-Encoding (gzip, deflate, br) as it streams in:
 // DecodingBody reads and bounds, a subclass per library decodes
 // (inflate.cpp is the one file that includes zlib, brotli_body.cpp brotli's).
+#include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -20,8 +22,10 @@ inline constexpr std::string_view accepted_encodings = "gzip, deflate, br";
 std::unique_ptr<BodySource> decoding_body(std::unique_ptr<BodySource> inner, std::string_view encoding,
                                           const URL& url, std::size_t max_size);
 
-/// The read loop, the limit on the decoded size and the errors, for every
-/// encoding; a subclass decodes.
+/// The read loop, the limits and the errors, for every encoding; a subclass
+/// decodes. A read yields at most about 64 KiB, whatever one received piece
+/// decodes to (a few KiB of brotli can decode to gigabytes), and an empty
+/// body is empty, not a cut stream (HEAD, 204, 304 with Content-Encoding).
 class DecodingBody : public BodySource {
  public:
   DecodingBody(std::unique_ptr<BodySource> inner, std::string_view encoding, const URL& url, std::size_t max_size);
@@ -29,11 +33,18 @@ class DecodingBody : public BodySource {
   Ready read_ready(std::string& out) override;
 
  protected:
-  /// Decodes all of `in` onto `out` through emit() (bytes after the end of
-  /// the encoded stream are ignored); bad_data() on garbage.
-  virtual void decode(std::string_view in, std::string& out) = 0;
+  /// Output a decode() call stops after.
+  static constexpr std::size_t output_per_call = 64 * 1024;
+  /// Decodes from `in` onto `out`, through emit(), until `in` is used up,
+  /// the encoded stream ends, or output_per_call bytes are out; returns how
+  /// much of `in` it used (all of it once the stream has ended: bytes after
+  /// the end are ignored). bad_data() on garbage.
+  virtual std::size_t decode(std::string_view in, std::string& out) = 0;
   /// Whether the end of the encoded stream has been decoded.
   [[nodiscard]] virtual bool finished() const noexcept = 0;
+  /// Whether decoded bytes wait inside the decoder, for decode() to give
+  /// without more input (it stopped at output_per_call, or its buffer was full).
+  [[nodiscard]] virtual bool has_output() const noexcept = 0;
 
   /// Appends decoded bytes. Call it for every few KiB decoded, not once at
   /// the end: a few KiB of gzip can decode to gigabytes.
@@ -42,15 +53,21 @@ class DecodingBody : public BodySource {
   [[noreturn]] void bad_data(std::string_view why) const;
 
  private:
-  /// Decodes what the inner body gave: `more` if that made output, `ended`
-  /// at the end of both, `must_wait` when the inner body must give more.
-  Ready step(const std::string& encoded, bool inner_more, std::string& out);
+  /// Decodes from what is pending: `more` if that made output, `ended` at
+  /// the end of both bodies, nullopt when the inner body must give more.
+  std::optional<Ready> from_pending(std::string& out);
+  /// What the inner body gave; `inner_more` false: it has ended.
+  void took(std::string&& encoded, bool inner_more);
 
   std::unique_ptr<BodySource> inner_;
   std::string_view encoding_;  // a literal: "gzip", "deflate", "br"
   URL url_;
   std::size_t max_size_;  // 0: none
   std::size_t decoded_ = 0;
+  std::uint64_t encoded_total_ = 0;
+  std::string pending_;  // taken from the inner body, not decoded yet from pending_at_
+  std::size_t pending_at_ = 0;
+  bool inner_ended_ = false;
   bool ended_ = false;
 };
 

@@ -24,11 +24,13 @@ class InflatingBody final : public DecodingBody {
     if (inflateInit2(&stream_, window_bits) != Z_OK) throw ClientPayloadError("zlib: inflateInit2 failed");
   }
 
-  void decode(std::string_view in, std::string& out) override {
+  std::size_t decode(std::string_view in, std::string& out) override {
+    if (stream_end_) return in.size();
     stream_.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
     stream_.avail_in = static_cast<uInt>(in.size());
     char buffer[16384];
-    while (stream_.avail_in > 0 && !stream_end_) {
+    const std::size_t out_before = out.size();
+    while ((stream_.avail_in > 0 || output_waiting_) && !stream_end_ && out.size() - out_before < output_per_call) {
       stream_.next_out = reinterpret_cast<Bytef*>(buffer);
       stream_.avail_out = sizeof buffer;
       const int rc = inflate(&stream_, Z_NO_FLUSH);
@@ -43,18 +45,24 @@ class InflatingBody final : public DecodingBody {
       }
       if (rc != Z_OK && rc != Z_STREAM_END && rc != Z_BUF_ERROR) bad_data(stream_.msg ? stream_.msg : "zlib error");
       emit(out, buffer, sizeof buffer - stream_.avail_out);
+      // A full buffer: more may wait in zlib's window, even with no input left.
+      output_waiting_ = stream_.avail_out == 0;
       if (rc == Z_STREAM_END) stream_end_ = true;
       if (rc == Z_BUF_ERROR && stream_.avail_out != 0) break;
     }
     tried_raw_ = true;  // only the first bytes may switch to raw deflate
+    if (stream_end_) output_waiting_ = false;
+    return stream_end_ ? in.size() : in.size() - stream_.avail_in;
   }
 
   [[nodiscard]] bool finished() const noexcept override { return stream_end_; }
+  [[nodiscard]] bool has_output() const noexcept override { return output_waiting_; }
 
   z_stream stream_{};
   bool gzip_;
   bool stream_end_ = false;
   bool tried_raw_ = false;
+  bool output_waiting_ = false;
 };
 
 }  // namespace

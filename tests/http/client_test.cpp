@@ -583,6 +583,19 @@ TEST_CASE("gzip, deflate and brotli bodies are decoded, and Accept-Encoding says
         std::string pieces;
         for (std::string p; !(p = co_await streamed.content.read(1000)).empty();) pieces += p;
         CHECK(pieces == pattern_bytes(300000));
+        // A few bytes on the wire that decode to 4 MB come out a bounded piece at a time.
+        auto bomb = co_await s.get(base + "/" + encoding + "/4000000");
+        std::size_t total = 0, largest = 0;
+        for (std::string p; !(p = co_await bomb.content.read_chunk()).empty();) {
+          total += p.size();
+          largest = std::max(largest, p.size());
+        }
+        CHECK(total == 4000000);
+        CHECK(largest <= 80 * 1024);
+        // No body at all, as HEAD's, is empty, not a cut stream.
+        auto head = co_await s.head(base + "/" + encoding + "/100");
+        CHECK(head.headers().get("Content-Encoding") == encoding);
+        CHECK(co_await head.read() == "");
       }
     });
   });
