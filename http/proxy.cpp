@@ -1,5 +1,7 @@
 #include "proxy.hpp"
 
+#include <cstdio>
+
 #include "coring/http/errors.hpp"
 #include "coring/http/headers.hpp"
 
@@ -18,6 +20,15 @@ Proxy parse_proxy(std::string_view text, const std::optional<BasicAuth>& auth) {
   return {url.without_credentials(), std::move(authorization)};
 }
 
+std::optional<Proxy> EnvironmentProxies::from_environment(std::string_view text) {
+  if (text.size() >= 8 && iequals(text.substr(0, 8), "https://")) {
+    std::fprintf(stderr, "coring: ignoring the environment's proxy %s: only http:// proxies are supported\n",
+                 mask_credentials(text).c_str());
+    return std::nullopt;
+  }
+  return parse_proxy(text, std::nullopt);
+}
+
 std::vector<std::string> EnvironmentProxies::split_no_proxy(std::string_view list) {
   std::vector<std::string> hosts;
   while (!list.empty()) {
@@ -27,6 +38,7 @@ std::vector<std::string> EnvironmentProxies::split_no_proxy(std::string_view lis
     while (!one.empty() && (one.front() == ' ' || one.front() == '\t')) one.remove_prefix(1);
     while (!one.empty() && (one.back() == ' ' || one.back() == '\t')) one.remove_suffix(1);
     while (one.starts_with('.')) one.remove_prefix(1);  // ".example.com": the domain and below
+    if (one.starts_with('[') && one.ends_with(']')) one = one.substr(1, one.size() - 2);  // "[::1]"
     if (!one.empty()) hosts.emplace_back(one);
   }
   return hosts;
@@ -36,7 +48,8 @@ const Proxy* EnvironmentProxies::for_url(const URL& url) const {
   const std::optional<Proxy>& proxy = url.is_https() ? https_ : http_;
   if (!proxy) return nullptr;
   const std::string_view host = url.host();
-  const std::string host_port = url.host() + ":" + std::to_string(url.port());
+  const bool ipv6 = host.find(':') != std::string_view::npos;
+  const std::string host_port = (ipv6 ? "[" + url.host() + "]" : url.host()) + ":" + std::to_string(url.port());
   for (const std::string& entry : no_proxy_) {
     if (entry == "*" || iequals(entry, host) || iequals(entry, host_port)) return nullptr;
     // A domain covers its subdomains: "example.com" covers "api.example.com".

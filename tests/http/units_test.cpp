@@ -567,6 +567,23 @@ TEST_CASE("the environment's proxies: per scheme, lower case first, no_proxy by 
   CHECK(EnvironmentProxies::read(get).for_url(URL::parse("http://example.com/")) == nullptr);
   env.clear();
   CHECK(EnvironmentProxies::read(get).for_url(URL::parse("http://example.com/")) == nullptr);
+  // An https:// proxy is ignored, as aiohttp ignores it; garbage is an error.
   env["https_proxy"] = "https://tls-proxy:443";
+  CHECK(EnvironmentProxies::read(get).for_url(URL::parse("https://example.com/")) == nullptr);
+  env["https_proxy"] = "http://bad host:1";
   CHECK_THROWS_AS(EnvironmentProxies::read(get), InvalidURL);
+  // Set but empty, the lower-case one still wins: no proxy.
+  env = {{"http_proxy", ""}, {"HTTP_PROXY", "http://upper:3128"}};
+  CHECK(EnvironmentProxies::read(get).for_url(URL::parse("http://example.com/")) == nullptr);
+  // In a CGI program HTTP_PROXY is the client's "Proxy:" header: never trusted.
+  env = {{"HTTP_PROXY", "http://attacker:8080"}, {"REQUEST_METHOD", "GET"}};
+  CHECK(EnvironmentProxies::read(get).for_url(URL::parse("http://example.com/")) == nullptr);
+  env.erase("REQUEST_METHOD");
+  CHECK(EnvironmentProxies::read(get).for_url(URL::parse("http://example.com/")) != nullptr);
+  // IPv6 hosts, bracketed in no_proxy as in URLs.
+  env["no_proxy"] = "[::1], [fd00::2]:8080";
+  const EnvironmentProxies v6 = EnvironmentProxies::read(get);
+  CHECK(v6.for_url(URL::parse("http://[::1]:9000/")) == nullptr);
+  CHECK(v6.for_url(URL::parse("http://[fd00::2]:8080/")) == nullptr);
+  CHECK(v6.for_url(URL::parse("http://[fd00::2]:8081/")) != nullptr);
 }

@@ -101,7 +101,9 @@ struct SessionOptions {
   /// Without `proxy`, take the environment's (aiohttp's trust_env): http_proxy
   /// for http://, https_proxy for https://, but not for the hosts of no_proxy
   /// ("*", or comma-separated hosts and domains; a domain covers its
-  /// subdomains). Each also in capitals; read when the session is made.
+  /// subdomains). Each also in capitals, as Python reads them, but not
+  /// HTTP_PROXY in a CGI program ("httpoxy"); an https:// proxy there is
+  /// ignored, as aiohttp does. Read when the session is made.
   bool trust_env = false;
 };
 
