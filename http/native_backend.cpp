@@ -434,7 +434,10 @@ Task<Lease> NativeBackend::open_connection(const PreparedRequest& r, const Deadl
       lease.connection->socket = std::move(socket);
       timings.connect = since(connect_started);
       if (r.url.is_https()) {
-        if (r.proxy) co_await tunnel(*lease.connection, r);
+        if (r.proxy) {
+          co_await tunnel(*lease.connection, r);
+          timings.connect = since(connect_started);  // the tunnel is part of connecting
+        }
         const auto tls_started = loop_now();
         co_await secure(*lease.connection, r.url);  // under the same deadlines, as aiohttp's sock_connect
         timings.tls = since(tls_started);

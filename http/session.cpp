@@ -123,6 +123,7 @@ Task<ClientResponse> follow(ClientSession::Impl& s, PreparedRequest& r, const Re
     const bool redirect = status == 301 || status == 302 || status == 303 || status == 307 || status == 308;
     if (!options.allow_redirects || !redirect || !location) {
       response.set_history(std::move(history));
+      if (options.raise_for_status.value_or(s.options.raise_for_status)) response.raise_for_status();
       if (decode) {
         if (auto encoding = response.headers().get("Content-Encoding"))
           response.decode_body([&](std::unique_ptr<BodySource> raw) {

@@ -798,3 +798,32 @@ TEST_CASE("trace hooks see requests, redirects, queueing, new and reused connect
     });
   });
 }
+
+TEST_CASE("raise_for_status on the session raises for 4xx and 5xx from the request itself; a request's own setting wins") {
+  with_server([](Server& server) -> Task<> {
+    co_await with_session({.raise_for_status = true}, [&](ClientSession& s) -> Task<> {
+      for (const int status : {404, 500}) {
+        try {
+          co_await s.get(server.base_url() + "/status/" + std::to_string(status));
+          FAIL("expected ClientResponseError");
+        } catch (const ClientResponseError& e) {
+          CHECK(e.status() == status);
+          CHECK(std::string(e.what()).find("/status/" + std::to_string(status)) != std::string::npos);
+        }
+      }
+      auto fine = co_await s.get(server.base_url() + "/status/204");
+      CHECK(fine.status() == 204);
+      auto redirected = co_await s.get(server.base_url() + "/redirect/2");  // a 302 is not an error
+      CHECK(redirected.status() == 200);
+      RequestOptions lenient{.raise_for_status = false};
+      auto not_found = co_await s.get(server.base_url() + "/status/404", std::move(lenient));
+      CHECK(not_found.status() == 404);
+    });
+    co_await with_session({}, [&](ClientSession& s) -> Task<> {
+      RequestOptions strict{.raise_for_status = true};
+      CHECK_THROWS_AS(co_await s.get(server.base_url() + "/status/503", std::move(strict)), ClientResponseError);
+      auto r = co_await s.get(server.base_url() + "/status/503");
+      CHECK(r.status() == 503);
+    });
+  });
+}

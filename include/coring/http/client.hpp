@@ -98,6 +98,10 @@ struct SessionOptions {
   /// The proxy's credentials, sent as Proxy-Authorization to the proxy alone
   /// (aiohttp's proxy_auth=); or give them in the proxy's URL.
   std::optional<BasicAuth> proxy_auth;
+  /// Every response of status 400 or more is a ClientResponseError, raised
+  /// by the request itself (aiohttp's raise_for_status=True); a request's own
+  /// setting wins. Its connection is closed, its body unread.
+  bool raise_for_status = false;
   /// Without `proxy`, take the environment's (aiohttp's trust_env): http_proxy
   /// for http://, https_proxy for https://, but not for the hosts of no_proxy
   /// ("*", or comma-separated hosts and domains; a domain covers its
@@ -140,6 +144,8 @@ struct RequestOptions {
   bool allow_redirects = true;
   /// More redirects than this is TooManyRedirects.
   std::size_t max_redirects = 10;
+  /// Instead of the session's raise_for_status.
+  std::optional<bool> raise_for_status;
   /// This request's HTTP proxy and its credentials, instead of the session's.
   std::optional<std::string> proxy;
   std::optional<BasicAuth> proxy_auth;
