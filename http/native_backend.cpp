@@ -186,10 +186,12 @@ class NativeBody final : public BodySource {
  public:
   NativeBody(Lease lease, Pipeline::Ticket ticket, const PreparedRequest& request, const Deadline& total,
              bool force_close)
-      : lease_(std::move(lease)), ticket_(ticket), url_(request.url), timeout_(request.timeout), total_(total),
+      : lease_(std::move(lease)), ticket_(ticket), url_(&request.url), timeout_(request.timeout), total_(total),
         force_close_(force_close) {}
   NativeBody(const NativeBody&) = delete;
   NativeBody& operator=(const NativeBody&) = delete;
+  /// The URL the body's errors name from now on: the response's.
+  void name_in_errors(const URL& url) noexcept { url_ = &url; }
   // One per request, freed on the loop's thread: from the thread's cache
   // of small blocks, as coroutine frames are, not from the heap.
   static void* operator new(std::size_t size) { return coring::detail::allocate_frame(size); }
@@ -253,16 +255,16 @@ class NativeBody final : public BodySource {
           n = co_await c.socket.recv(buffer);
         }
       } catch (const CancelledError&) {
-        if (phase.expired()) phase.raise(url_);
+        if (phase.expired()) phase.raise(*url_);
         throw;
       } catch (const OSError& e) {
         // Once the head is in, a broken connection is an incomplete body,
         // the same error as a close before its end.
         if (c.parser.head_complete())
-          throw ClientPayloadError("response body of " + url_.to_string() + " is incomplete: the connection broke: " +
+          throw ClientPayloadError("response body of " + url_->to_string() + " is incomplete: the connection broke: " +
                                    std::strerror(e.code().value()));
-        throw ServerDisconnectedError("connection to " + url_.origin() + " broke while reading the response to " +
-                                      url_.to_string() + ": " + std::strerror(e.code().value()));
+        throw ServerDisconnectedError("connection to " + url_->origin() + " broke while reading the response to " +
+                                      url_->to_string() + ": " + std::strerror(e.code().value()));
       }
     }
     if (n == 0) {
@@ -270,7 +272,7 @@ class NativeBody final : public BodySource {
       p.finish();
       // A head cut short by a close is a server gone away, not a malformed one.
       if (p.failed() && !p.error_in_body())
-        throw ServerDisconnectedError(url_.origin() + ": " + p.error() + " to " + url_.to_string());
+        throw ServerDisconnectedError(url_->origin() + ": " + p.error() + " to " + url_->to_string());
       check(p);
     } else {
       parse(c, 0, n);
@@ -303,11 +305,11 @@ class NativeBody final : public BodySource {
       // A bad body is the reader's error, raised once the good bytes before
       // it are taken, even if it arrived with the head.
       if (p.error_in_body()) {
-        payload_error_ = "response body of " + url_.to_string() + ": " + p.error();
+        payload_error_ = "response body of " + url_->to_string() + ": " + p.error();
         return;
       }
-      if (!p.started()) throw ServerDisconnectedError(url_.origin() + ": " + p.error() + " to " + url_.to_string());
-      throw InvalidResponseError("malformed response from " + url_.to_string() + ": " + p.error());
+      if (!p.started()) throw ServerDisconnectedError(url_->origin() + ": " + p.error() + " to " + url_->to_string());
+      throw InvalidResponseError("malformed response from " + url_->to_string() + ": " + p.error());
     }
   }
 
@@ -335,7 +337,9 @@ class NativeBody final : public BodySource {
  private:
   Lease lease_;
   Pipeline::Ticket ticket_;
-  URL url_;
+  /// The request's URL until the response is made, then the response's
+  /// (which owns this body): no copy of its own.
+  const URL* url_;
   ClientTimeout timeout_;
   Deadline total_;
   bool force_close_;
@@ -569,8 +573,10 @@ Task<ClientResponse> NativeBackend::send(const PreparedRequest& r) {
         pool_.learn_kept_alive(body->lease().key(), ticket + 1);
       }
     }
+    NativeBody& reader = *body;
     ClientResponse response(head.status, std::move(head.reason), std::move(head.headers), r.url, std::move(body),
                             r.method, options_.recycled_body_size);
+    reader.name_in_errors(response.url());  // the request may be gone before its body is read
     response.timings = timings;
     co_return response;
   }
