@@ -1,5 +1,6 @@
 #include "coring/http/url.hpp"
 
+#include <algorithm>
 #include <arpa/inet.h>
 
 #include <charconv>
@@ -215,15 +216,19 @@ void URL::append_target(std::string& out) const {
 }
 
 void URL::append_host_header(std::string& out) const {
+  // Written in place, one resize, not five appends: every request has one.
+  const std::size_t start = out.size();
+  out.resize(start + host_.size() + 8);  // brackets, ':' and five digits at most
+  char* at = out.data() + start;
   const bool ipv6 = host_.find(':') != std::string::npos;
-  if (ipv6) out += '[';
-  out += host_;
-  if (ipv6) out += ']';
-  if (is_default_port()) return;
-  char port[8];
-  const auto end = std::to_chars(port, port + sizeof port, port_).ptr;
-  out += ':';
-  out.append(port, end);
+  if (ipv6) *at++ = '[';
+  at = std::copy(host_.begin(), host_.end(), at);
+  if (ipv6) *at++ = ']';
+  if (!is_default_port()) {
+    *at++ = ':';
+    at = std::to_chars(at, out.data() + out.size(), port_).ptr;
+  }
+  out.resize(static_cast<std::size_t>(at - out.data()));
 }
 
 std::string URL::origin() const {

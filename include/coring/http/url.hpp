@@ -28,7 +28,7 @@ class URL {
   [[nodiscard]] const std::string& path() const noexcept { return path_; }
   /// The query without '?', or empty.
   [[nodiscard]] const std::string& query() const noexcept { return query_; }
-  [[nodiscard]] bool is_https() const noexcept { return scheme_ == "https"; }
+  [[nodiscard]] bool is_https() const noexcept { return scheme_.size() == 5; }  // parse() admits http and https only
   /// The user and password of "http://user:password@host/", percent-decoded;
   /// ClientSession sends them as Basic authentication. Never part of
   /// to_string() or origin(), so never in an error message or a log.
