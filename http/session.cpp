@@ -221,11 +221,19 @@ Task<ClientResponse> ClientSession::request(std::string method, RequestURL targe
   // aiohttp refuses data= with json= too: silently sending one of two
   // bodies would hide a mistake.
   const int bodies = int(options.body.has_value()) + int(options.form.has_value()) + int(options.json.has_value()) +
+                     int(options.multipart.has_value()) +
                      int(bool(options.body_stream));
   if (bodies > 1)
     throw InvalidRequestError("request to " + r.url.to_string() +
-                              " has more than one of body, form, json and body_stream");
-  if (options.form) {
+                              " has more than one of body, form, json, multipart and body_stream");
+  if (options.multipart) {
+    if (r.headers.contains("Content-Type"))
+      throw InvalidRequestError("request to " + r.url.to_string() +
+                                " has a multipart body and a Content-Type: the multipart one carries its boundary");
+    const std::string boundary = FormData::random_boundary();
+    r.body = options.multipart->encode(boundary);
+    r.headers.add("Content-Type", "multipart/form-data; boundary=" + boundary);
+  } else if (options.form) {
     r.body = encode_form(*options.form);
     if (!r.headers.contains("Content-Type"))
       detail::HeadersAccess::add_unchecked(r.headers, "Content-Type", "application/x-www-form-urlencoded");

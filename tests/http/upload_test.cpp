@@ -231,3 +231,50 @@ TEST_CASE("a 302 after a streamed POST is followed as a GET without body") {
     });
   });
 }
+
+TEST_CASE("FormData encodes parts and files as multipart/form-data, names quoted as browsers quote them") {
+  FormData form;
+  form.add_field("title", "A report")
+      .add_field("say \"hi\"\r\n", "x")
+      .add_field("file", std::string("\0\x01 binary", 9), "re\"port.bin")
+      .add_field("meta", "{\"a\":1}", std::nullopt, "application/json");
+  CHECK(form.encode("BOUND") ==
+        "--BOUND\r\nContent-Disposition: form-data; name=\"title\"\r\n\r\nA report\r\n"
+        "--BOUND\r\nContent-Disposition: form-data; name=\"say %22hi%22%0D%0A\"\r\n\r\nx\r\n"
+        "--BOUND\r\nContent-Disposition: form-data; name=\"file\"; filename=\"re%22port.bin\"\r\n"
+        "Content-Type: application/octet-stream\r\n\r\n" +
+            std::string("\0\x01 binary", 9) +
+            "\r\n"
+            "--BOUND\r\nContent-Disposition: form-data; name=\"meta\"\r\nContent-Type: application/json\r\n\r\n"
+            "{\"a\":1}\r\n"
+            "--BOUND--\r\n");
+  CHECK(FormData().encode("B") == "--B--\r\n");
+  CHECK_THROWS_AS(FormData().add_field("f", "v", "f.txt", "text/plain\r\nX-Injected: 1"), InvalidRequestError);
+  const std::string a = FormData::random_boundary(), b = FormData::random_boundary();
+  CHECK(a.size() == 32);
+  CHECK(a.find_first_not_of("0123456789abcdef") == std::string::npos);
+  CHECK(a != b);
+}
+
+TEST_CASE("a multipart body reaches the server whole, under its own boundary; a second Content-Type is refused") {
+  with_server([](Server& server) -> Task<> {
+    co_await with_session({}, [&](ClientSession& s) -> Task<> {
+      FormData form;
+      form.add_field("name", "coring").add_field("upload", pattern_bytes(100000), "data.bin");
+      RequestOptions options{.multipart = form};
+      auto r = co_await s.post(server.base_url() + "/echo", std::move(options));
+      const std::string echoed = co_await r.text();
+      const std::string marker = "Content-Type: multipart/form-data; boundary=";
+      const std::size_t at = echoed.find(marker);
+      REQUIRE(at != std::string::npos);
+      const std::string boundary = echoed.substr(at + marker.size(), 32);
+      CHECK(echoed.ends_with("\n\n" + form.encode(boundary)));
+      CHECK(echoed.find("Content-Length: " + std::to_string(form.encode(boundary).size()) + "\n") != std::string::npos);
+
+      RequestOptions typed{.headers = {{"Content-Type", "text/plain"}}, .multipart = form};
+      CHECK_THROWS_AS(co_await s.post(server.base_url() + "/echo", std::move(typed)), InvalidRequestError);
+      RequestOptions both{.json = "{}", .multipart = form};
+      CHECK_THROWS_AS(co_await s.post(server.base_url() + "/echo", std::move(both)), InvalidRequestError);
+    });
+  });
+}

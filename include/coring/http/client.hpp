@@ -12,6 +12,7 @@
 #include "coring/http/cookies.hpp"
 #include "coring/http/errors.hpp"
 #include "coring/http/headers.hpp"
+#include "coring/http/multipart.hpp"
 #include "coring/http/response.hpp"
 #include "coring/http/ssl.hpp"
 #include "coring/http/timeout.hpp"
@@ -119,7 +120,7 @@ struct RequestOptions {
   /// user:password and an Authorization header is an InvalidRequestError,
   /// as in aiohttp; the session's `auth` yields to any of them.
   std::optional<BasicAuth> auth;
-  // At most one of body, form, json and body_stream (InvalidRequestError otherwise).
+  // At most one of body, form, json, multipart and body_stream (InvalidRequestError otherwise).
   /// The request body, sent as is (Content-Length is set).
   std::optional<std::string> body;
   /// Form fields: sent as application/x-www-form-urlencoded.
@@ -127,6 +128,10 @@ struct RequestOptions {
   /// JSON text: sent with Content-Type application/json. From an
   /// nlohmann::json value: `.json = value.dump()` (see coring/http/json.hpp).
   std::optional<std::string> json;
+  /// Parts and files: sent as multipart/form-data, with a random boundary
+  /// in the Content-Type the session sets (so a Content-Type given too is
+  /// an InvalidRequestError).
+  std::optional<FormData> multipart;
   /// A body produced as it is sent (aiohttp's async generator as data=):
   /// sent with Transfer-Encoding: chunked, one chunk at a time, never held
   /// whole. Read once, so never sent twice: no retry on a stale pooled
