@@ -37,6 +37,23 @@ try:
         r = run("-o", out, base + "/bytes/1048576")
         check(r.returncode == 0 and open(out, "rb").read() == pattern(1 << 20), "-o writes the body to a file")
 
+    with tempfile.TemporaryDirectory() as d:
+        upload = os.path.join(d, "notes.txt")
+        with open(upload, "wb") as f:
+            f.write(b"hello\r\nfile")
+        r = run("-F", "name=coring", "-F", "upload=@" + upload + ";type=text/plain", base + "/echo")
+        check(r.returncode == 0 and r.stdout.startswith(b"POST /echo\n")
+              and b"Content-Type: multipart/form-data; boundary=" in r.stdout
+              and b'Content-Disposition: form-data; name="name"\r\n\r\ncoring\r\n' in r.stdout
+              and b'name="upload"; filename="notes.txt"\r\nContent-Type: text/plain\r\n\r\nhello\r\nfile\r\n' in r.stdout,
+              f"-F: fields and a file as multipart/form-data ({r.returncode}, {r.stdout[:300]!r})")
+        r = run("-F", "upload=@" + os.path.join(d, "missing"), base + "/echo")
+        check(r.returncode == 26 and b"missing" in r.stderr, "-F with an unreadable file: exit 26 naming it")
+    r = run("-F", "no-equals-sign", base + "/echo")
+    check(r.returncode == 2 and b"-F" in r.stderr, "a malformed -F: exit 2 naming the flag")
+    r = run("-F", "a=1", "-d", "b=2", base + "/echo")
+    check(r.returncode != 0 and r.returncode not in (26, 7), "-F and -d together are refused")
+
     r = run("-v", base + "/status/404")
     check(r.returncode == 0, "without -f a 404 is a complete response: exit 0")
     check(b"< HTTP/1.1 404" in r.stderr and b"< Content-Length:" in r.stderr, "-v shows status line and headers")

@@ -39,7 +39,44 @@ struct Flags {
   bool insecure = false;
   std::optional<std::string> proxy;
   std::optional<std::string> proxy_user;  // user:password
+  std::vector<std::string> form_fields;     // -F, as given
+  std::optional<FormData> multipart;        // made from them
 };
+
+/// curl's -F: "name=value" or "name=@file", either with ";type=TYPE".
+/// Empty, with an error on stderr and curl's exit code in `failure`, if one
+/// is malformed (2) or its file unreadable (26).
+std::optional<FormData> form_of(const std::vector<std::string>& fields, int& failure) {
+  FormData form;
+  for (const std::string& field : fields) {
+    const std::size_t equals = field.find('=');
+    if (equals == std::string::npos || equals == 0) {
+      std::fprintf(stderr, "coring-fetch: bad -F \"%s\" (expected name=value or name=@file)\n", field.c_str());
+      failure = 2;
+      return std::nullopt;
+    }
+    std::string value = field.substr(equals + 1);
+    std::optional<std::string> type;
+    if (const std::size_t at = value.rfind(";type="); at != std::string::npos) {
+      type = value.substr(at + 6);
+      value.resize(at);
+    }
+    if (!value.starts_with('@')) {
+      form.add_field(field.substr(0, equals), value, std::nullopt, type);
+      continue;
+    }
+    const std::string path = value.substr(1);
+    std::ifstream file(path, std::ios::binary);
+    std::string contents((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
+    if (!file && !file.eof()) {
+      std::fprintf(stderr, "coring-fetch: cannot read %s for -F\n", path.c_str());
+      failure = 26;
+      return std::nullopt;
+    }
+    form.add_field(field.substr(0, equals), std::move(contents), path.substr(path.rfind('/') + 1), type);
+  }
+  return form;
+}
 
 struct Outcome {
   int exit_code = 0;
@@ -80,6 +117,10 @@ Task<Outcome> fetch(ClientSession& session, const Flags& flags, std::string url,
       options.headers.add(h.substr(0, colon), value);
     }
     std::string method = flags.method;
+    if (flags.multipart) {
+      options.multipart = *flags.multipart;
+      if (method.empty()) method = "POST";
+    }
     if (flags.data) {
       options.body = *flags.data;
       if (!options.headers.contains("Content-Type"))
@@ -169,6 +210,9 @@ int main(int argc, char** argv) {
   app.add_option("-X,--request", flags.method, "request method (default GET, or POST with -d)");
   app.add_option("-H,--header", flags.headers, "extra header 'Name: value' (repeatable)")->allow_extra_args(false);
   app.add_option("-d,--data", flags.data, "request body (sent as application/x-www-form-urlencoded)");
+  app.add_option("-F,--form", flags.form_fields, "multipart field name=value, or file name=@path (;type=TYPE) (repeatable)")
+      ->allow_extra_args(false)
+      ->excludes("--data");
   app.add_option("--timeout", flags.timeout, "total timeout of each request, in seconds")->check(CLI::PositiveNumber);
   app.add_option("-c,--connections", flags.connections, "connection limit (0: none)")->check(CLI::NonNegativeNumber);
   app.add_option("-o,--output", flags.output, "write the body to FILE (one URL only)");
@@ -185,6 +229,11 @@ int main(int argc, char** argv) {
   if (!flags.output.empty() && flags.urls.size() != 1) {
     std::fprintf(stderr, "coring-fetch: -o needs exactly one URL\n");
     return 2;
+  }
+  if (!flags.form_fields.empty()) {
+    int failure = 0;
+    flags.multipart = form_of(flags.form_fields, failure);
+    if (!flags.multipart) return failure;
   }
   try {
     return coring::run(fetch_all(std::move(flags)));
