@@ -20,6 +20,8 @@ void append_quoted(std::string& out, std::string_view text) {
       out += "%0D";
     } else if (c == '\n') {
       out += "%0A";
+    } else if (c == '\0') {
+      out += "%00";
     } else {
       out += c;
     }

@@ -227,9 +227,10 @@ Task<ClientResponse> ClientSession::request(std::string method, RequestURL targe
     throw InvalidRequestError("request to " + r.url.to_string() +
                               " has more than one of body, form, json, multipart and body_stream");
   if (options.multipart) {
-    if (r.headers.contains("Content-Type"))
+    if (options.headers.contains("Content-Type"))
       throw InvalidRequestError("request to " + r.url.to_string() +
                                 " has a multipart body and a Content-Type: the multipart one carries its boundary");
+    r.headers.remove("Content-Type");  // the session's default, if any: this body's type is its own
     const std::string boundary = FormData::random_boundary();
     r.body = options.multipart->encode(boundary);
     r.headers.add("Content-Type", "multipart/form-data; boundary=" + boundary);

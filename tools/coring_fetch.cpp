@@ -6,10 +6,13 @@
 //   coring-fetch -c 10 URL1 URL2 ...               one line per URL: status, bytes, time
 //
 // Exit status: 0 when every request got a complete response (any status,
-// as curl without -f); otherwise curl's codes: 3 bad URL, 7 cannot connect,
-// 18 body cut short, 22 HTTP status >= 400 with -f, 28 timeout, 35 TLS
-// handshake failed, 52 server sent nothing / malformed, 56 connection broke,
-// 60 certificate not trusted, 77 CA/cert/key file unusable, 1 anything else.
+// as curl without -f); otherwise curl's codes: 2 a bad flag, 3 bad URL,
+// 7 cannot connect (to the server or the proxy), 18 body cut short, 22 HTTP
+// status >= 400 with -f, 23 cannot write -o, 26 cannot read a -F file,
+// 28 timeout, 35 TLS handshake failed, 43 a request refused before sending
+// (a bad header), 52 server sent nothing / malformed, 56 connection broke or
+// CONNECT refused, 60 certificate not trusted, 77 CA/cert/key file unusable,
+// 1 anything else.
 #include <CLI/CLI.hpp>
 #include <chrono>
 #include <coring/coring.hpp>
@@ -43,6 +46,19 @@ struct Flags {
   std::optional<FormData> multipart;        // made from them
 };
 
+/// The whole of a file, or nullopt if it cannot be read (a directory, an I/O error).
+std::optional<std::string> read_file(const std::string& path) {
+  std::ifstream file(path, std::ios::binary);
+  std::string contents;
+  char buffer[65536];
+  while (file) {
+    file.read(buffer, sizeof buffer);
+    contents.append(buffer, static_cast<std::size_t>(file.gcount()));
+  }
+  if (file.bad() || !file.eof()) return std::nullopt;
+  return contents;
+}
+
 /// curl's -F: "name=value" or "name=@file", either with ";type=TYPE".
 /// Empty, with an error on stderr and curl's exit code in `failure`, if one
 /// is malformed (2) or its file unreadable (26).
@@ -58,22 +74,28 @@ std::optional<FormData> form_of(const std::vector<std::string>& fields, int& fai
     std::string value = field.substr(equals + 1);
     std::optional<std::string> type;
     if (const std::size_t at = value.rfind(";type="); at != std::string::npos) {
-      type = value.substr(at + 6);
+      if (at + 6 < value.size()) type = value.substr(at + 6);
       value.resize(at);
     }
-    if (!value.starts_with('@')) {
-      form.add_field(field.substr(0, equals), value, std::nullopt, type);
-      continue;
+    std::optional<std::string> filename;
+    if (value.starts_with('@')) {
+      const std::string path = value.substr(1);
+      std::optional<std::string> contents = read_file(path);
+      if (!contents) {
+        std::fprintf(stderr, "coring-fetch: cannot read %s for -F\n", path.c_str());
+        failure = 26;
+        return std::nullopt;
+      }
+      value = std::move(*contents);
+      filename = path.substr(path.rfind('/') + 1);
     }
-    const std::string path = value.substr(1);
-    std::ifstream file(path, std::ios::binary);
-    std::string contents((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
-    if (!file && !file.eof()) {
-      std::fprintf(stderr, "coring-fetch: cannot read %s for -F\n", path.c_str());
-      failure = 26;
+    try {
+      form.add_field(field.substr(0, equals), std::move(value), std::move(filename), std::move(type));
+    } catch (const InvalidRequestError& e) {  // CR or LF in ;type=
+      std::fprintf(stderr, "coring-fetch: bad -F: %s\n", e.what());
+      failure = 2;
       return std::nullopt;
     }
-    form.add_field(field.substr(0, equals), std::move(contents), path.substr(path.rfind('/') + 1), type);
   }
   return form;
 }
@@ -207,7 +229,7 @@ int main(int argc, char** argv) {
   CLI::App app{"coring-fetch: fetch URLs concurrently through one coring ClientSession"};
   Flags flags;
   app.add_option("urls", flags.urls, "the URLs to fetch")->required();
-  app.add_option("-X,--request", flags.method, "request method (default GET, or POST with -d)");
+  app.add_option("-X,--request", flags.method, "request method (default GET, or POST with -d or -F)");
   app.add_option("-H,--header", flags.headers, "extra header 'Name: value' (repeatable)")->allow_extra_args(false);
   app.add_option("-d,--data", flags.data, "request body (sent as application/x-www-form-urlencoded)");
   app.add_option("-F,--form", flags.form_fields, "multipart field name=value, or file name=@path (;type=TYPE) (repeatable)")

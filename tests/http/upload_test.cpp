@@ -278,3 +278,19 @@ TEST_CASE("a multipart body reaches the server whole, under its own boundary; a 
     });
   });
 }
+
+TEST_CASE("a session's default Content-Type gives way to a multipart body's own") {
+  with_server([](Server& server) -> Task<> {
+    SessionOptions json_by_default;
+    json_by_default.headers.add("Content-Type", "application/json");
+    co_await with_session(std::move(json_by_default), [&](ClientSession& s) -> Task<> {
+      FormData form;
+      form.add_field("a", "1");
+      RequestOptions options{.multipart = form};
+      auto r = co_await s.post(server.base_url() + "/echo", std::move(options));
+      const std::string echoed = co_await r.text();
+      CHECK(echoed.find("Content-Type: multipart/form-data; boundary=") != std::string::npos);
+      CHECK(echoed.find("application/json") == std::string::npos);
+    });
+  });
+}

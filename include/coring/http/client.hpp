@@ -129,8 +129,8 @@ struct RequestOptions {
   /// nlohmann::json value: `.json = value.dump()` (see coring/http/json.hpp).
   std::optional<std::string> json;
   /// Parts and files: sent as multipart/form-data, with a random boundary
-  /// in the Content-Type the session sets (so a Content-Type given too is
-  /// an InvalidRequestError).
+  /// in the Content-Type the session sets (so a Content-Type given with the
+  /// request is an InvalidRequestError; the session's default gives way).
   std::optional<FormData> multipart;
   /// A body produced as it is sent (aiohttp's async generator as data=):
   /// sent with Transfer-Encoding: chunked, one chunk at a time, never held

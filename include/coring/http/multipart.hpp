@@ -14,14 +14,15 @@ class FormData {
   /// Adds a part. With a filename it is a file, sent with `content_type`
   /// (application/octet-stream if none); without, a plain field, with a
   /// Content-Type only if one is given. Names and filenames may hold any
-  /// byte: '"', CR and LF go percent-encoded, as browsers send them.
+  /// byte: '"', CR, LF (and NUL) go percent-encoded, as browsers send them.
   /// InvalidRequestError for a content type holding CR, LF or NUL.
   FormData& add_field(std::string name, std::string value, std::optional<std::string> filename = std::nullopt,
                       std::optional<std::string> content_type = std::nullopt);
 
   [[nodiscard]] bool empty() const noexcept { return parts_.empty(); }
   /// The body with parts between `boundary` lines (the session draws a
-  /// random one per request: see random_boundary()).
+  /// random one per request: see random_boundary()). With no part it is the
+  /// closing line alone, as aiohttp sends it; RFC 2046 asks for a part.
   [[nodiscard]] std::string encode(std::string_view boundary) const;
   /// 32 random hexadecimal digits: no value will hold them by chance.
   static std::string random_boundary();
