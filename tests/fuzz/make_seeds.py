@@ -127,3 +127,6 @@ parser_seed("request-many-headers", PARSE_REQUESTS | 0x05, req("GET / HTTP/1.1",
 parser_seed("request-long-target", PARSE_REQUESTS | 0x06, req("GET /" + "p" * 8200 + " HTTP/1.1", [("Host", "h")]))
 parser_seed("request-name-without-value", PARSE_REQUESTS | 0x01, b"GET / HTTP/1.1\r\nHost\r\n\r\n")
 parser_seed("request-bad-method", PARSE_REQUESTS | 0x03, b"G T / HTTP/1.1\r\n\r\n")
+# Regression: refused whole for the bad character, cut for being the 129th name.
+parser_seed("request-129th-name-bad-token", PARSE_REQUESTS | 0x02,
+            req("GET / HTTP/1.1", [("X-%d" % i, "v") for i in range(128)])[:-2] + b"X-129th\x01bad: v\r\n\r\n")
