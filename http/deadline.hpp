@@ -35,8 +35,9 @@ struct Deadline {
   }
   /// The same from now; the clock is read only when there is a limit.
   static Deadline from_now(const ClientTimeout& timeout, TimeoutKind kind) {
-    if (!applies(limit_of(timeout, kind))) return {std::nullopt, kind, std::nullopt};
-    return after(Clock::now(), timeout, kind);
+    const std::optional<Seconds>& limit = limit_of(timeout, kind);
+    if (!applies(limit)) return {std::nullopt, kind, std::nullopt};
+    return {end_of(Clock::now(), *limit, timeout.ceil_threshold), kind, limit};
   }
 
  private:

@@ -15,7 +15,7 @@ std::unique_ptr<BodySource> decoding_body(std::unique_ptr<BodySource> inner, std
 
 DecodingBody::DecodingBody(std::unique_ptr<BodySource> inner, std::string_view encoding, const URL& url,
                            std::size_t max_size)
-    : inner_(std::move(inner)), encoding_(encoding), url_(url), max_size_(max_size) {}
+    : inner_(std::move(inner)), encoding_(encoding), url_(&url), max_size_(max_size) {}
 
 Task<bool> DecodingBody::read_more(std::string& out) {
   for (;;) {
@@ -59,7 +59,7 @@ std::optional<BodySource::Ready> DecodingBody::from_pending(std::string& out) {
   ended_ = true;
   // No byte at all is an empty body (HEAD, 204, 304), not a cut stream.
   if (!finished() && encoded_total_ != 0)
-    throw ClientPayloadError("response body of " + url_.to_string() + ": the " + std::string(encoding_) +
+    throw ClientPayloadError("response body of " + url_->to_string() + ": the " + std::string(encoding_) +
                              " stream is cut short");
   return Ready::ended;
 }
@@ -67,13 +67,13 @@ std::optional<BodySource::Ready> DecodingBody::from_pending(std::string& out) {
 void DecodingBody::emit(std::string& out, const char* data, std::size_t size) {
   decoded_ += size;
   if (max_size_ != 0 && decoded_ > max_size_)
-    throw ClientPayloadError("response body of " + url_.to_string() + ": decoded " + std::string(encoding_) +
+    throw ClientPayloadError("response body of " + url_->to_string() + ": decoded " + std::string(encoding_) +
                              " body larger than the limit of " + std::to_string(max_size_) + " bytes");
   out.append(data, size);
 }
 
 void DecodingBody::bad_data(std::string_view why) const {
-  throw ClientPayloadError("response body of " + url_.to_string() + ": bad " + std::string(encoding_) + " data (" +
+  throw ClientPayloadError("response body of " + url_->to_string() + ": bad " + std::string(encoding_) + " data (" +
                            std::string(why) + ")");
 }
 

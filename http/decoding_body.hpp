@@ -19,6 +19,7 @@ inline constexpr std::string_view accepted_encodings = "gzip, deflate, br";
 /// Wraps `inner` so that read_more() yields decoded bytes, or returns
 /// `inner` unchanged if `encoding` is not one of accepted_encodings (or
 /// x-gzip). Decoded bytes past `max_size` (0: no limit) are a ClientPayloadError.
+/// `url`, named in errors, must outlive the body: the response's, which owns it.
 std::unique_ptr<BodySource> decoding_body(std::unique_ptr<BodySource> inner, std::string_view encoding,
                                           const URL& url, std::size_t max_size);
 
@@ -61,7 +62,7 @@ class DecodingBody : public BodySource {
 
   std::unique_ptr<BodySource> inner_;
   std::string_view encoding_;  // a literal: "gzip", "deflate", "br"
-  URL url_;
+  const URL* url_;  // the response's, which owns this body
   std::size_t max_size_;  // 0: none
   std::size_t decoded_ = 0;
   std::uint64_t encoded_total_ = 0;

@@ -97,9 +97,16 @@ void add_authorization(PreparedRequest& r, const std::optional<BasicAuth>& reque
   }
 }
 
-/// The session's proxy for `r`, if any: its own, or the environment's for
-/// r.url (chosen again at each redirect: another scheme or host, another answer).
-void use_session_proxy(const ClientSession::Impl& s, PreparedRequest& r, const RequestOptions& options) {
+/// The proxy for `r`, if any: the request's own, the session's, or the
+/// environment's for r.url (chosen again at each redirect: another scheme
+/// or host, another answer).
+void choose_proxy(const ClientSession::Impl& s, PreparedRequest& r, const RequestOptions& options) {
+  if (options.proxy) {
+    detail::Proxy proxy = detail::parse_proxy(*options.proxy, options.proxy_auth);
+    r.proxy = std::move(proxy.url);
+    r.proxy_authorization = std::move(proxy.authorization);
+    return;
+  }
   const detail::Proxy* proxy = s.proxy ? &*s.proxy : s.environment ? s.environment->for_url(r.url) : nullptr;
   if (proxy == nullptr) {
     r.proxy.reset();
@@ -162,7 +169,7 @@ Task<ClientResponse> follow(ClientSession::Impl& s, PreparedRequest& r, const Re
     }
     emit(r.traces, &TraceConfig::on_request_redirect, r.url, response);
     r.url = next;
-    if (s.environment && !options.proxy) use_session_proxy(s, r, options);
+    if (s.environment && !options.proxy) choose_proxy(s, r, options);
     history.push_back(std::move(response));
   }
 }
@@ -200,13 +207,7 @@ Task<ClientResponse> ClientSession::request(std::string method, RequestURL targe
   if (!options.params.empty()) r.url = r.url.with_query(options.params);
   r.timeout = options.timeout.value_or(s.options.timeout);
   r.max_body_size = s.options.max_body_size;
-  if (options.proxy) {
-    detail::Proxy proxy = detail::parse_proxy(*options.proxy, options.proxy_auth);
-    r.proxy = std::move(proxy.url);
-    r.proxy_authorization = std::move(proxy.authorization);
-  } else {
-    use_session_proxy(s, r, options);
-  }
+  choose_proxy(s, r, options);
   r.traces = s.options.trace_configs.empty() ? nullptr : &s.options.trace_configs;
   r.headers = detail::take_headers();
   // Both lists were checked as they were filled (Headers::add, or the parser's checks).
