@@ -1,28 +1,19 @@
 #include "coring/http/json.hpp"
 
+#include "ascii.hpp"
 #include "coring/http/errors.hpp"
 
 namespace coring::http {
 
 namespace {
 
-std::string lowercase(std::string_view s) {
-  std::string out(s);
-  for (char& c : out)
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  return out;
-}
-
-std::string_view trim(std::string_view s) {
-  const auto first = s.find_first_not_of(" \t");
-  if (first == std::string_view::npos) return {};
-  return s.substr(first, s.find_last_not_of(" \t") - first + 1);
-}
+using detail::to_lower;
+using detail::trim;
 
 /// aiohttp's rule: "application/json" admits application/json and any
 /// application/...+json; another expected type must match as given.
 bool is_expected(std::string_view media_type, std::string_view expected) {
-  const std::string want = lowercase(expected);
+  const std::string want = to_lower(expected);
   if (want == "application/json") {
     return media_type == "application/json" ||
            (media_type.starts_with("application/") && media_type.ends_with("+json"));
@@ -41,7 +32,7 @@ Task<nlohmann::json> json(ClientResponse& response, JsonOptions options) {
   if (!options.content_type.empty()) {
     const auto given = response.headers().get("Content-Type");
     const std::string_view type = given.value_or(std::string_view());
-    const std::string media_type = lowercase(trim(type.substr(0, type.find(';'))));
+    const std::string media_type = to_lower(trim(type.substr(0, type.find(';'))));
     if (!is_expected(media_type, options.content_type))
       throw ContentTypeError("cannot decode JSON from " + response.url().to_string() + ": Content-Type is " +
                                  (given ? "\"" + std::string(*given) + "\"" : std::string("missing")) + ", not " +

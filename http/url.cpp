@@ -6,14 +6,45 @@
 #include <charconv>
 #include <cstdio>
 
+#include "ascii.hpp"
 #include "coring/http/errors.hpp"
 
 namespace coring::http {
 
 namespace {
 
+using detail::to_lower;
+
+/// `text`, which does not parse, with everything between "://" and its
+/// last '@' masked: where the userinfo ends cannot be known, and a password
+/// may hold any of '/', '?', '#' and '@', so this masks too much rather than
+/// too little.
+std::string mask_unparsed(std::string_view text) {
+  const auto scheme_end = text.find("://");
+  if (scheme_end == std::string_view::npos) return std::string(text);
+  const auto authority_start = scheme_end + 3;
+  const auto at = text.rfind('@');
+  if (at == std::string_view::npos || at < authority_start) return std::string(text);
+  return std::string(text.substr(0, authority_start)) + "***" + std::string(text.substr(at));
+}
+
 [[noreturn]] void invalid(std::string_view text, const std::string& why) {
-  throw InvalidURL("invalid URL \"" + mask_credentials(text) + "\": " + why);
+  throw InvalidURL("invalid URL \"" + mask_unparsed(text) + "\": " + why);
+}
+
+bool is_alpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
+
+/// The length of the scheme that `text` begins with (RFC 3986 section 3.1:
+/// ALPHA *( ALPHA / DIGIT / "+" / "-" / "." ) then ':'), or 0 if it begins
+/// with none: "/next?return=https://x" is a path, not a URL.
+std::size_t scheme_length(std::string_view text) {
+  if (text.empty() || !is_alpha(text.front())) return 0;
+  for (std::size_t i = 1; i < text.size(); ++i) {
+    const char c = text[i];
+    if (c == ':') return i;
+    if (!is_alpha(c) && !(c >= '0' && c <= '9') && c != '+' && c != '-' && c != '.') return 0;
+  }
+  return 0;
 }
 
 int hex_value(char c) {
@@ -35,13 +66,6 @@ std::string percent_decode(std::string_view text) {
       out += text[i];
     }
   }
-  return out;
-}
-
-std::string to_lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out)
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c + ('a' - 'A'));
   return out;
 }
 
@@ -113,8 +137,9 @@ URL URL::parse(std::string_view text) {
   if (text.empty()) invalid(text, "it is empty");
   for (unsigned char c : text)
     if (c < 0x20 || c == 0x7f) invalid(text, "it contains a control character");
-  const auto colon = text.find("://");
-  if (colon == std::string_view::npos) invalid(text, "no scheme (expected http:// or https://)");
+  const std::size_t colon = scheme_length(text);
+  if (colon == 0) invalid(text, "no scheme (expected http:// or https://)");
+  if (text.substr(colon, 3) != "://") invalid(text, "no \"//\" after the scheme (expected http:// or https://)");
   URL url;
   url.scheme_ = to_lower(text.substr(0, colon));
   if (url.scheme_ == "http") {
@@ -268,7 +293,7 @@ URL URL::with_query(const QueryParams& params) const {
 }
 
 URL URL::join(std::string_view reference) const {
-  if (reference.find("://") != std::string_view::npos) return parse(reference);
+  if (scheme_length(reference) != 0) return parse(reference);
   if (reference.starts_with("//")) return parse(scheme_ + ":" + std::string(reference));
   URL url = *this;
   const auto fragment = reference.find('#');
@@ -305,13 +330,19 @@ std::string encode_form(const QueryParams& fields) {
 }
 
 std::string mask_credentials(std::string_view text) {
-  const auto scheme_end = text.find("://");
-  if (scheme_end == std::string_view::npos) return std::string(text);
-  const auto authority_start = scheme_end + 3;
-  const auto authority_end = text.find_first_of("/?#", authority_start);
-  const auto at = text.substr(0, authority_end).rfind('@');
-  if (at == std::string_view::npos || at < authority_start) return std::string(text);
-  return std::string(text.substr(0, authority_start)) + "***" + std::string(text.substr(at));
+  URL url;
+  try {
+    url = URL::parse(text);
+  } catch (const InvalidURL&) {
+    return mask_unparsed(text);
+  }
+  // The parsed form, not the text: the parser's own reading of where the
+  // userinfo ends is the one that decides what is a credential.
+  std::string out = url.scheme() + "://";
+  if (url.has_credentials()) out += "***@";
+  url.append_host_header(out);
+  url.append_target(out);
+  return out;
 }
 
 const char* to_string(TimeoutKind kind) noexcept {

@@ -61,6 +61,12 @@ TEST_CASE("URL joins references as RFC 3986 does") {
   CHECK(base.join("?z=3").to_string() == "http://h:81/a/b/c?z=3");
   CHECK(base.join("http://other/p").to_string() == "http://other/p");
   CHECK(base.join("//other:9/p").to_string() == "http://other:9/p");
+  // A scheme is only a scheme name before the first ':' (RFC 3986 section 3.1).
+  CHECK(base.join("/next?return=https://example.org/").to_string() == "http://h:81/next?return=https://example.org/");
+  CHECK(base.join("x/y?u=http://a").to_string() == "http://h:81/a/b/x/y?u=http://a");
+  CHECK(base.join("HTTPS://other/p").to_string() == "https://other/p");
+  CHECK_THROWS_AS(base.join("ftp://other/p"), InvalidURL);
+  CHECK_THROWS_AS(URL::parse("/next?return=https://example.org/"), InvalidURL);
 }
 
 TEST_CASE("query params are percent-encoded") {

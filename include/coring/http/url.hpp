@@ -72,7 +72,9 @@ std::string form_urlencode(std::string_view text);
 /// Encodes fields as `a=1&b=2`, percent-encoded.
 std::string encode_form(const QueryParams& fields);
 /// `text` with the user:password of a URL in it replaced by "***", for
-/// messages about text that may not parse as a URL.
+/// messages about text that may not parse as a URL: a URL that parses is
+/// shown as parsed (as to_string(), with "***@" if it had credentials); one
+/// that does not is masked from "://" to its last '@', whatever lies between.
 std::string mask_credentials(std::string_view text);
 
 }  // namespace coring::http
