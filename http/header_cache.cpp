@@ -138,6 +138,7 @@ void recycle_response_state(ResponseState* state) noexcept {
   std::string().swap(state->pending);  // what the body cache did not keep is freed
   std::string().swap(state->whole);    // (assigning an empty string would keep the room)
   state->recycled_body_size = 0;
+  state->max_read_size = 0;
   state->ended = false;
   state->read_whole = false;
   c->states.push_back(state);  // within the reserved room: no allocation

@@ -53,6 +53,9 @@ void write_request(Connection& c, const PreparedRequest& r, bool force_close) {
     // Sizes first: most names differ in them (see Headers::get).
     auto is = [name](std::string_view known) { return name.size() == known.size() && iequals(name, known); };
     if (is("Host"sv) || is("Content-Length"sv) || is("Transfer-Encoding"sv)) continue;
+    // A proxy's credentials go to the proxy alone: not to a server directly,
+    // nor inside a CONNECT tunnel (tunnel() takes them for the CONNECT).
+    if (is("Proxy-Authorization"sv) && (!to_proxy || !r.proxy_authorization.empty())) continue;
     has_user_agent = has_user_agent || is("User-Agent"sv);
     has_accept = has_accept || is("Accept"sv);
     out += name;
@@ -475,7 +478,12 @@ Task<> NativeBackend::tunnel(Connection& c, const PreparedRequest& r) {
   r.url.append_host_header(authority);
   if (r.url.is_default_port()) authority += ":" + std::to_string(r.url.port());
   std::string request = "CONNECT " + authority + " HTTP/1.1\r\nHost: " + authority + "\r\n";
-  if (!r.proxy_authorization.empty()) request += "Proxy-Authorization: " + r.proxy_authorization + "\r\n";
+  const auto given = r.headers.get("Proxy-Authorization");
+  if (!r.proxy_authorization.empty()) {
+    request += "Proxy-Authorization: " + r.proxy_authorization + "\r\n";
+  } else if (given) {
+    request += "Proxy-Authorization: " + std::string(*given) + "\r\n";
+  }
   request += "\r\n";
   const std::string where = "proxy " + r.proxy->origin() + " for " + r.url.to_string();
   ResponseParser answer;

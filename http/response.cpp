@@ -99,8 +99,15 @@ Task<std::string_view> ClientResponse::read_view() {
   detail::ResponseState& s = *state_;
   if (s.read_whole) co_return s.whole;
   const auto started = coring::http::detail::loop_now();
-  while (!s.ended)
+  while (!s.ended) {
     if (take_ready() == BodySource::Ready::must_wait) co_await fill();
+    if (s.max_read_size != 0 && s.pending.size() > s.max_read_size) {
+      release();  // its connection is closed: the rest is not read
+      throw ClientPayloadError("response body of " + s.url.to_string() + " is over max_read_size (" +
+                               std::to_string(s.max_read_size) +
+                               " bytes) for read(): read it in pieces through content, or raise max_read_size");
+    }
+  }
   s.whole = std::move(s.pending);
   s.pending.clear();
   s.read_whole = true;

@@ -8,6 +8,7 @@
 #include "deadline.hpp"
 #include "native_backend.hpp"
 #include "proxy.hpp"
+#include "response_state.hpp"
 
 namespace coring::http {
 
@@ -123,6 +124,7 @@ void choose_proxy(const ClientSession::Impl& s, PreparedRequest& r, const Reques
 Task<ClientResponse> follow(ClientSession::Impl& s, PreparedRequest& r, const RequestOptions& options) {
   const bool decode = s.options.auto_decompress;
   std::vector<ClientResponse> history;
+  constexpr std::size_t max_redirect_body = 4096;
   for (std::size_t redirects = 0;; ++redirects) {
     ClientResponse response = co_await send_with_cookies(s, r);
     const int status = response.status();
@@ -130,6 +132,7 @@ Task<ClientResponse> follow(ClientSession::Impl& s, PreparedRequest& r, const Re
     const bool redirect = status == 301 || status == 302 || status == 303 || status == 307 || status == 308;
     if (!options.allow_redirects || !redirect || !location) {
       response.set_history(std::move(history));
+      detail::ResponseAccess::limit_read(response, s.options.max_read_size);
       if (options.raise_for_status.value_or(s.options.raise_for_status)) response.raise_for_status();
       if (decode) {
         if (auto encoding = response.headers().get("Content-Encoding"))
@@ -154,18 +157,25 @@ Task<ClientResponse> follow(ClientSession::Impl& s, PreparedRequest& r, const Re
                                     ": the request body was streamed and cannot be sent again"
                                     " (with allow_redirects = false the response is returned)",
                                 status);
-    // Read the (small) redirect body so its connection can be reused.
-    co_await response.read();
+    // A redirect's body is read so that its connection can be reused, but
+    // only so far: a server may send one without end. Past that the
+    // connection is dropped (as Go's client does, at 2 KiB).
+    std::size_t drained = 0;
+    while (!response.content.at_eof() && drained < max_redirect_body)
+      drained += (co_await response.content.read_chunk()).size();
+    response.release();
     if (to_get) {
       r.method = "GET";
       r.body.clear();
       r.body_stream = nullptr;
       r.headers.remove("Content-Type");
     }
-    // Credentials are for the origin they were given to.
+    // Credentials are for the origin they were given to; a proxy's too, as
+    // urllib3, undici and curl drop them (the next hop may take another proxy).
     if (next.origin() != r.url.origin()) {
       r.headers.remove("Authorization");
       r.headers.remove("Cookie");
+      r.headers.remove("Proxy-Authorization");
     }
     emit(r.traces, &TraceConfig::on_request_redirect, r.url, response);
     r.url = next;

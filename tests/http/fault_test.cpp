@@ -159,3 +159,20 @@ TEST_CASE("a request answered twice: the extra response never answers the next r
       fault_routes());
   CHECK(open_fd_count() == fds_before);
 }
+
+TEST_CASE("a redirect's endless body is read only a few KiB, then its connection dropped") {
+  with_server(
+      [](Server& server) -> Task<> {
+        co_await with_session({.timeout = {.total = Seconds(20)}}, [&](ClientSession& s) -> Task<> {
+          const long rss_before = test_support::peak_rss_kib();
+          auto r = co_await s.get(server.base_url() + "/endless-redirect");
+          CHECK(r.status() == 200);
+          CHECK(co_await r.text() == "ok");
+          REQUIRE(r.history().size() == 1);
+          CHECK(r.history()[0].status() == 302);
+          CHECK(test_support::peak_rss_kib() - rss_before < 32 * 1024);
+        });
+      },
+      fault_routes());
+}
+

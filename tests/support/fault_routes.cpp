@@ -1,5 +1,7 @@
 #include "fault_routes.hpp"
 
+#include <sys/resource.h>
+
 #include <coring/sleep.hpp>
 #include <filesystem>
 #include <random>
@@ -81,6 +83,12 @@ Task<> handle(ServerExchange& ex) {
     if (random() % 2 == 0) co_return;
     co_await coring::sleep(std::chrono::microseconds(random() % 3000));
     ex.close_connection();
+  } else if (path == "/endless-redirect") {
+    // 302 to /ok with a chunked body of up to 4 GiB: until the client lets go.
+    co_await ex.write_raw("HTTP/1.1 302 Found\r\nLocation: /ok\r\nTransfer-Encoding: chunked\r\n\r\n");
+    const std::string piece = "10000\r\n" + std::string(0x10000, 'r') + "\r\n";
+    for (int i = 0; i < 65536; ++i) co_await ex.write_raw(piece);
+    ex.close_connection();
   } else if (path == "/twice") {
     const std::string once = "HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nonce";
     co_await ex.write_raw(once + once);
@@ -97,6 +105,12 @@ std::size_t open_fd_count() {
   std::size_t n = 0;
   for ([[maybe_unused]] const auto& entry : std::filesystem::directory_iterator("/proc/self/fd")) ++n;
   return n;
+}
+
+long peak_rss_kib() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  return usage.ru_maxrss;
 }
 
 }  // namespace test_support

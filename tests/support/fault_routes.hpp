@@ -21,11 +21,15 @@ namespace test_support {
 ///   /drip                    a head promising 1000 bytes, then one byte a second, forever
 ///   /silent                  reads the request and never answers
 ///   /flaky                   "ok"; then, at random one time in two, closes 0-3 ms later
+///   /endless-redirect        302 to /ok with a chunked body that goes on (4 GiB)
 ///   /twice                   answers the one request with two whole responses
 coring::http::Server::Handler fault_routes();
 
 /// Descriptors this process has open (/proc/self/fd): tests compare it
 /// before and after to find a leaked socket.
 std::size_t open_fd_count();
+
+/// This process's peak resident set so far, in KiB (getrusage's ru_maxrss).
+long peak_rss_kib();
 
 }  // namespace test_support

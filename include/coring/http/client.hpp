@@ -82,6 +82,13 @@ struct SessionOptions {
   /// Responses whose body exceeds this are a ClientPayloadError (0: no
   /// limit); a compressed body counts both as sent and as decoded.
   std::size_t max_body_size = 0;
+  /// What ClientResponse::read(), text(), read_view() and json() take whole:
+  /// past this many bytes (decoded) they raise ClientPayloadError, and the
+  /// connection is closed. 0: no limit. A body read in pieces through
+  /// `content` is bounded by max_body_size alone. The default guards against
+  /// a server sending without end, or a small compressed body that decodes
+  /// to gigabytes.
+  std::size_t max_read_size = 64 << 20;
   /// Decode gzip, deflate and brotli bodies, by the response's Content-Encoding
   /// (and send `Accept-Encoding: gzip, deflate, br` unless a request sets its own).
   bool auto_decompress = true;

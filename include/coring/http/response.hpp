@@ -62,6 +62,7 @@ struct ResponseState;
 struct ResponseStateRecycler {
   void operator()(ResponseState* state) const noexcept;
 };
+struct ResponseAccess;
 }  // namespace detail
 
 /// The body as a stream (aiohttp's `response.content`): read it in pieces
@@ -107,7 +108,9 @@ class ClientResponse {
   [[nodiscard]] bool ok() const noexcept { return status() < 400; }
   Timings timings;
 
-  /// The whole body (kept: a second call returns it again).
+  /// The whole body (kept: a second call returns it again). A body longer
+  /// than SessionOptions::max_read_size (decoded) is a ClientPayloadError:
+  /// read one that large in pieces, through `content`.
   Task<std::string> read();
   /// The whole body as a view into this response, valid while it lives:
   /// no copy, and with TCPConnector::recycled_body_size no allocation.
@@ -132,6 +135,7 @@ class ClientResponse {
 
  private:
   friend class ContentStream;
+  friend struct detail::ResponseAccess;
   Task<bool> fill();  // reads more body into the state's pending bytes; false at the end
   BodySource::Ready take_ready();  // fill's part that needs no wait
   void end_body() noexcept;
