@@ -91,11 +91,29 @@ Task<> route(ServerExchange& ex) {
     }
     co_return co_await ex.write_raw("0\r\n\r\n"sv);
   }
+  if (first == "encoded") {  // /encoded/N?as=gzip,br: the codings applied in that order, and listed so
+    const std::string as = query_value(req.query, "as");
+    std::string body = pattern_bytes(number(arg));
+    std::string_view rest = as;
+    while (!rest.empty()) {
+      const std::string_view coding = rest.substr(0, rest.find(','));
+      if (coding == "br") body = detail::brotli_compress(body);
+      if (coding == "gzip" || coding == "deflate") body = detail::gzip_compress(body, coding == "gzip");
+      rest.remove_prefix(std::min(rest.size(), coding.size() + 1));
+    }
+    Headers encoding;
+    encoding.add("Content-Encoding", as);
+    co_return co_await ex.respond(200, body, encoding);
+  }
   if (first == "gzip" || first == "deflate" || first == "br") {
     Headers encoding;
     encoding.add("Content-Encoding", std::string(first));
     const std::string plain = pattern_bytes(number(arg));
     std::string body = first == "br" ? detail::brotli_compress(plain) : detail::gzip_compress(plain, first == "gzip");
+    if (first == "gzip" && query_value(req.query, "members") == "2") {  // the halves as two gzip members
+      const std::string_view half = std::string_view(plain).substr(0, plain.size() / 2);
+      body = detail::gzip_compress(half) + detail::gzip_compress(std::string_view(plain).substr(half.size()));
+    }
     if (query_value(req.query, "corrupt") == "1") body[body.size() / 2] ^= 0x55;
     if (query_value(req.query, "truncate") == "1") body.resize(body.size() / 2);
     co_return co_await ex.respond(200, body, encoding);

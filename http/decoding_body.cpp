@@ -1,15 +1,53 @@
 #include "decoding_body.hpp"
 
+#include "ascii.hpp"
 #include "coring/http/errors.hpp"
 #include "coring/http/headers.hpp"
 
 namespace coring::http::detail {
 
+namespace {
+
+enum class Coding { identity, gzip, deflate, br, unknown };
+
+Coding coding_of(std::string_view name) {
+  if (name.empty() || iequals(name, "identity")) return Coding::identity;
+  if (iequals(name, "gzip") || iequals(name, "x-gzip")) return Coding::gzip;
+  if (iequals(name, "deflate")) return Coding::deflate;
+  if (iequals(name, "br")) return Coding::br;
+  return Coding::unknown;
+}
+
+}  // namespace
+
 std::unique_ptr<BodySource> decoding_body(std::unique_ptr<BodySource> inner, std::string_view encoding,
                                           const URL& url, std::size_t max_size) {
-  if (iequals(encoding, "gzip") || iequals(encoding, "x-gzip")) return inflating_body(std::move(inner), true, url, max_size);
-  if (iequals(encoding, "deflate")) return inflating_body(std::move(inner), false, url, max_size);
-  if (iequals(encoding, "br")) return brotli_body(std::move(inner), url, max_size);
+  // Codings listed in the order they were applied (RFC 9110 section 8.4):
+  // undone from the last.
+  Coding codings[max_codings];
+  std::size_t count = 0;
+  for (std::string_view rest = encoding;;) {
+    const std::size_t comma = rest.find(',');
+    const Coding coding = coding_of(trim(rest.substr(0, comma)));
+    if (coding == Coding::unknown) return inner;  // not ours to undo: the bytes as sent
+    if (coding != Coding::identity) {
+      if (count == max_codings)
+        throw ClientPayloadError("response body of " + url.to_string() + ": more than " +
+                                 std::to_string(max_codings) + " content codings (" + std::string(encoding) + ")");
+      codings[count++] = coding;
+    }
+    if (comma == std::string_view::npos) break;
+    rest.remove_prefix(comma + 1);
+  }
+  while (count > 0) {
+    switch (codings[--count]) {
+      case Coding::gzip: inner = inflating_body(std::move(inner), true, url, max_size); break;
+      case Coding::deflate: inner = inflating_body(std::move(inner), false, url, max_size); break;
+      case Coding::br: inner = brotli_body(std::move(inner), url, max_size); break;
+      case Coding::identity:
+      case Coding::unknown: break;
+    }
+  }
   return inner;
 }
 

@@ -16,9 +16,15 @@ namespace coring::http::detail {
 /// What a session's Accept-Encoding offers: every encoding decoding_body decodes.
 inline constexpr std::string_view accepted_encodings = "gzip, deflate, br";
 
-/// Wraps `inner` so that read_more() yields decoded bytes, or returns
-/// `inner` unchanged if `encoding` is not one of accepted_encodings (or
-/// x-gzip). Decoded bytes past `max_size` (0: no limit) are a ClientPayloadError.
+/// The most codings one body may stack (curl's limit too): each is a
+/// decoder, and a list without end would be as many.
+inline constexpr std::size_t max_codings = 5;
+
+/// Wraps `inner` so that read_more() yields decoded bytes, undoing each
+/// coding of `encoding` ("gzip", or a list as "gzip, br": the last applied
+/// is undone first), or returns `inner` unchanged if one of them is not of
+/// accepted_encodings (or x-gzip, identity). Decoded bytes past `max_size`
+/// (0: no limit) are a ClientPayloadError; so are more than max_codings.
 /// `url`, named in errors, must outlive the body: the response's, which owns it.
 std::unique_ptr<BodySource> decoding_body(std::unique_ptr<BodySource> inner, std::string_view encoding,
                                           const URL& url, std::size_t max_size);

@@ -25,7 +25,13 @@ class InflatingBody final : public DecodingBody {
   }
 
   std::size_t decode(std::string_view in, std::string& out) override {
-    if (stream_end_) return in.size();
+    if (stream_end_) {
+      // After a gzip member, another may follow (RFC 1952 section 2.2; gzip
+      // -c a b > c makes one): decoded too, as zlib's gunzip and curl do.
+      // Anything else after the end is ignored, as before.
+      if (!gzip_ || in.empty() || in.front() != '\x1f' || inflateReset(&stream_) != Z_OK) return in.size();
+      stream_end_ = false;
+    }
     stream_.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
     stream_.avail_in = static_cast<uInt>(in.size());
     char buffer[16384];
@@ -47,7 +53,11 @@ class InflatingBody final : public DecodingBody {
       emit(out, buffer, sizeof buffer - stream_.avail_out);
       // A full buffer: more may wait in zlib's window, even with no input left.
       output_waiting_ = stream_.avail_out == 0;
-      if (rc == Z_STREAM_END) stream_end_ = true;
+      if (rc == Z_STREAM_END) {
+        stream_end_ = true;
+        if (gzip_ && stream_.avail_in > 0 && *stream_.next_in == 0x1f && inflateReset(&stream_) == Z_OK)
+          stream_end_ = false;  // another member follows
+      }
       if (rc == Z_BUF_ERROR && stream_.avail_out != 0) break;
     }
     tried_raw_ = true;  // only the first bytes may switch to raw deflate

@@ -601,6 +601,28 @@ TEST_CASE("gzip, deflate and brotli bodies are decoded, and Accept-Encoding says
   });
 }
 
+TEST_CASE("a gzip body of several members and stacked codings are decoded whole") {
+  with_server([](Server& server) -> Task<> {
+    co_await with_session({}, [&](ClientSession& s) -> Task<> {
+      const std::string base = server.base_url();
+      for (std::size_t size : {2u, 100u, 300000u}) {
+        CAPTURE(size);
+        auto members = co_await s.get(base + "/gzip/" + std::to_string(size) + "?members=2");
+        CHECK(co_await members.read() == pattern_bytes(size));
+        for (const std::string as : {"gzip,br", "br,gzip", "deflate,gzip,br", "identity,gzip"}) {
+          CAPTURE(as);
+          auto stacked = co_await s.get(base + "/encoded/" + std::to_string(size) + "?as=" + as);
+          CHECK(co_await stacked.read() == pattern_bytes(size));
+        }
+      }
+      auto unknown = co_await s.get(base + "/encoded/100?as=gzip,zstd");  // zstd is not ours: as sent
+      CHECK((co_await unknown.read()).size() < 100);
+      CHECK_THROWS_WITH_AS(co_await s.get(base + "/encoded/10?as=gzip,gzip,gzip,gzip,gzip,gzip"),
+                           doctest::Contains("more than 5 content codings"), ClientPayloadError);
+    });
+  });
+}
+
 TEST_CASE("a corrupt or truncated compressed body is a ClientPayloadError that names the encoding") {
   with_server([](Server& server) -> Task<> {
     co_await with_session({}, [&](ClientSession& s) -> Task<> {
