@@ -109,6 +109,25 @@ try:
     r = run(base + "/small", "http://127.0.0.1:1/", base + "/bytes/5")
     check(r.returncode == 7, "several URLs: any failure makes the exit status non-zero")
     check(b"error" in r.stdout and b"200 5 bytes" in r.stdout, "several URLs: failures and successes each get a line")
+    err = r.stderr.decode().splitlines()
+    check(len(err) == 1 and err[0].startswith("coring-fetch: (7) http://127.0.0.1:1/: "),
+          f"several URLs: the failure gets one line on stderr naming the URL and the cause ({err})")
+
+    # Credentials are never printed, in either form of output, nor with -f.
+    port_base = base.replace("http://", "")
+    r = run("http://user:s3cr%2Fet@" + port_base + "/status/404", "-f")
+    check(r.returncode == 22 and b"s3cr" not in r.stderr + r.stdout and b"404" in r.stderr,
+          f"-f: the URL in the message without its password ({r.stderr!r})")
+    r = run("http://user:s3cret@" + port_base + "/small", "http://user:s3cret@127.0.0.1:1/x")
+    check(r.returncode == 7 and b"s3cret" not in r.stderr + r.stdout and b"***@127.0.0.1:1" in r.stdout,
+          f"several URLs: no password in the lines ({r.stdout!r}, {r.stderr!r})")
+    r = run("http://user:pa/ss@" + port_base + "x/small")
+    check(r.returncode == 3 and b"pa/ss" not in r.stderr and b"ss@" not in r.stderr,
+          f"a bad URL with a '/' in its password: not shown ({r.stderr!r})")
+
+    # A slow drip: --read-timeout ends it long before --timeout.
+    r = run("--read-timeout", "0.3", "--timeout", "30", base + "/drip/50/1000")
+    check(r.returncode == 28 and b"sock_read" in r.stderr, f"--read-timeout: exit 28 naming sock_read ({r.stderr!r})")
 finally:
     server.kill()
     server.wait()

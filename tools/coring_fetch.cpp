@@ -34,6 +34,8 @@ struct Flags {
   std::vector<std::string> headers;
   std::optional<std::string> data;
   double timeout = 300;
+  std::optional<double> connect_timeout;  // curl's --connect-timeout
+  std::optional<double> read_timeout;     // no byte for this long: a slow drip, ended
   std::size_t connections = 100;
   bool verbose = false;
   bool fail = false;
@@ -167,7 +169,8 @@ Task<Outcome> fetch(ClientSession& session, const Flags& flags, std::string url,
     }
     if (flags.fail && response.status() >= 400) {
       out.exit_code = 22;
-      out.error = "HTTP status " + std::to_string(response.status()) + " " + response.reason() + " for " + url;
+      out.error = "HTTP status " + std::to_string(response.status()) + " " + response.reason() + " for " +
+                  response.url().to_string();
     }
   } catch (const std::exception& e) {
     out.exit_code = exit_code_for(e);
@@ -177,9 +180,18 @@ Task<Outcome> fetch(ClientSession& session, const Flags& flags, std::string url,
   co_return out;
 }
 
+/// One line on stderr for a failed fetch, as curl's "curl: (7) ...": the
+/// exit code, the URL (its credentials masked) and the cause.
+void report_failure(const std::string& url, const Outcome& o) {
+  if (o.error.empty()) return;
+  std::fprintf(stderr, "coring-fetch: (%d) %s: %s\n", o.exit_code, mask_credentials(url).c_str(), o.error.c_str());
+}
+
 Task<int> fetch_all(Flags flags) {
   SessionOptions options;
   options.timeout.total = Seconds(flags.timeout);
+  if (flags.connect_timeout) options.timeout.connect = Seconds(*flags.connect_timeout);
+  if (flags.read_timeout) options.timeout.sock_read = Seconds(*flags.read_timeout);
   options.connector.limit = flags.connections;
   options.connector.ssl = flags.ssl;
   options.connector.ssl.verify = !flags.insecure;
@@ -203,7 +215,7 @@ Task<int> fetch_all(Flags flags) {
       }
       Outcome out = co_await fetch(session, flags, flags.urls[0], sink);
       sink->flush();
-      if (!out.error.empty()) std::fprintf(stderr, "coring-fetch: %s\n", out.error.c_str());
+      report_failure(flags.urls[0], out);
       co_return out.exit_code;
     }
     std::vector<Task<Outcome>> tasks;
@@ -212,11 +224,14 @@ Task<int> fetch_all(Flags flags) {
     int code = 0;
     for (std::size_t i = 0; i < outcomes.size(); ++i) {
       const Outcome& o = outcomes[i];
+      const std::string shown = mask_credentials(flags.urls[i]);
       if (o.error.empty() || o.exit_code == 22) {
-        std::printf("%d %zu bytes %.3f s %s\n", o.status, o.bytes, o.seconds, flags.urls[i].c_str());
+        std::printf("%d %zu bytes %.3f s %s\n", o.status, o.bytes, o.seconds, shown.c_str());
       } else {
-        std::printf("error %.3f s %s: %s\n", o.seconds, flags.urls[i].c_str(), o.error.c_str());
+        std::printf("error %.3f s %s: %s\n", o.seconds, shown.c_str(), o.error.c_str());
       }
+      std::fflush(stdout);
+      report_failure(flags.urls[i], o);
       if (o.exit_code != 0 && code == 0) code = o.exit_code;
     }
     co_return code;
@@ -236,6 +251,12 @@ int main(int argc, char** argv) {
       ->allow_extra_args(false)
       ->excludes("--data");
   app.add_option("--timeout", flags.timeout, "total timeout of each request, in seconds")->check(CLI::PositiveNumber);
+  app.add_option("--connect-timeout", flags.connect_timeout,
+                 "seconds to get a connection (pool wait, DNS, connect, TLS) for each request")
+      ->check(CLI::PositiveNumber);
+  app.add_option("--read-timeout", flags.read_timeout,
+                 "seconds a response may go without a byte (default: none; --timeout still bounds each request)")
+      ->check(CLI::PositiveNumber);
   app.add_option("-c,--connections", flags.connections, "connection limit (0: none)")->check(CLI::NonNegativeNumber);
   app.add_option("-o,--output", flags.output, "write the body to FILE (one URL only)");
   app.add_flag("-v,--verbose", flags.verbose, "print the status line and headers on stderr");

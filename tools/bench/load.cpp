@@ -227,6 +227,7 @@ class Worker {
         enum class Phase { connect, write, read } phase = Phase::connect;
         std::string failure;
         bool timed_out = false;
+        bool read_timed_out = false;  // no byte for read_timeout
         bool complete = false;
         bool reusable = false;
         try {
@@ -254,11 +255,19 @@ class Worker {
             parser.start(plan_.head_request);
             while (!complete) {
               std::span<const std::byte> received;
-              if (tls) {
-                const std::size_t got = co_await tls->read(std::span(buffer.get(), buffer_size));
-                received = std::span(buffer.get(), got);
-              } else {
-                received = co_await receiver->receive();
+              std::optional<coring::detail::TimeoutScope> read_deadline;  // none unless asked for: no timer a read
+              if (plan_.read_timeout.count() > 0) read_deadline.emplace(plan_.read_timeout);
+              try {
+                if (tls) {
+                  const std::size_t got = co_await tls->read(std::span(buffer.get(), buffer_size));
+                  received = std::span(buffer.get(), got);
+                } else {
+                  received = co_await receiver->receive();
+                }
+              } catch (const CancelledError&) {
+                if (!read_deadline || !read_deadline->caused_cancellation()) throw;
+                read_timed_out = true;
+                break;
               }
               const std::size_t n = received.size();
               if (n == 0) {
@@ -303,6 +312,8 @@ class Worker {
           if (status >= 400) count_error(ErrorKind::status, "HTTP " + std::to_string(status));
         } else if (timed_out) {
           count_error(ErrorKind::timeout, "no complete response within " + seconds_text(plan_.timeout));
+        } else if (read_timed_out) {
+          count_error(ErrorKind::timeout, "no response byte for " + seconds_text(plan_.read_timeout));
         } else {
           count_error(phase == Phase::connect ? ErrorKind::connect
                       : phase == Phase::write ? ErrorKind::write

@@ -30,6 +30,7 @@ struct LoadPlan {
   std::optional<Clock::duration> duration;        // -d: stop sending after this
   double rate = 0;                                // requests per second in all; 0: closed loop
   Clock::duration timeout = std::chrono::seconds(10);  // per request, connect included
+  Clock::duration read_timeout{};  // between two reads of a response (a slow drip); zero: none
   std::chrono::microseconds batch_wait{0};              // EventLoopOptions::batch_wait of each thread's loop
   /// For https: how to verify, and the name the certificate must carry.
   std::optional<http::SSLOptions> tls;

@@ -38,6 +38,7 @@ struct Flags {
   std::optional<std::string> body;
   std::optional<std::string> body_file;
   double timeout = 10;
+  double read_timeout = 0;
   double rate = 0;
   bool no_progress = false;
   std::string json_file;
@@ -257,6 +258,7 @@ int run_bench(const Flags& flags) {
   if (!plan.requests && !plan.duration) plan.duration = seconds(10);
   plan.rate = flags.rate;
   plan.timeout = duration_cast<Clock::duration>(duration<double>(flags.timeout));
+  plan.read_timeout = duration_cast<Clock::duration>(duration<double>(flags.read_timeout));
   // Closed loop: batches cost less CPU and the latency stays within the
   // noise (bench/RESULTS.md). With --rate, latency is what is measured: none.
   plan.batch_wait = microseconds(flags.batch_wait_us.value_or(flags.rate > 0 ? 0 : 100));
@@ -304,6 +306,9 @@ int main(int argc, char** argv) {
   auto* body = app.add_option("--body", flags.body, "request body");
   app.add_option("--body-file", flags.body_file, "request body from a file")->excludes(body);
   app.add_option("--timeout", flags.timeout, "seconds a request may take, connect included (default 10)")
+      ->check(CLI::Range(0.001, 1e6));
+  app.add_option("--read-timeout", flags.read_timeout,
+                 "seconds a response may go without a byte before it counts as a timeout (default: only --timeout)")
       ->check(CLI::Range(0.001, 1e6));
   app.add_option("--rate", flags.rate, "constant total rate in requests per second (latency counted from when each was due)")
       ->check(CLI::PositiveNumber);
