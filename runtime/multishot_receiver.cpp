@@ -15,6 +15,10 @@ namespace coring {
 /// What the kernel's receive and the reading coroutine share. Freed by the
 /// receiver, or, when the receiver goes first, by the receive's last CQE.
 struct MultishotReceiver::State : detail::ListHook /* the loop's starved receivers */ {
+  /// Chunks (provided buffers) one receiver holds at most before its
+  /// receive is stopped: 128 KiB of the pool's 4 MiB.
+  static constexpr std::size_t max_queued = 32;
+
   /// One CQE: bytes in a provided buffer, or the end (0: the peer closed; < 0: -errno).
   struct Chunk {
     int result;
@@ -32,6 +36,8 @@ struct MultishotReceiver::State : detail::ListHook /* the loop's starved receive
   std::size_t front_offset = 0;  // bytes of chunks[head] already copied out by receive_into
   int held = -1;             // the buffer the last receive() handed out
   bool ended = false;        // an end chunk is queued: no re-arming
+  bool pausing = false;      // full: a cancel is on its way to stop the receive
+  bool paused = false;       // stopped while full: armed again as the reader takes chunks
   bool orphaned = false;     // the receiver is gone; the kernel's last CQE frees this
   detail::IntrusiveList<detail::SyncWaiter> waiter;  // at most one
 
@@ -47,6 +53,8 @@ struct MultishotReceiver::State : detail::ListHook /* the loop's starved receive
     static_cast<Completion*>(done)->owner->take_cqe(done->result, done->flags);
   }
 
+  [[nodiscard]] std::size_t queued() const noexcept { return chunks.size() - head; }
+
   void take_cqe(int result, unsigned flags) noexcept {
     const bool more = detail::Ring::more_to_come(flags);
     if (orphaned) {
@@ -56,16 +64,51 @@ struct MultishotReceiver::State : detail::ListHook /* the loop's starved receive
     }
     if (result > 0) {
       push({result, detail::Ring::buffer_id(flags)});
-      if (!more) rearm();  // the kernel may end a multishot receive at any time
+      if (!more) {
+        // The kernel may end a multishot receive at any time; a full one
+        // stays stopped.
+        if (pausing || queued() >= max_queued) {
+          stop();
+        } else {
+          rearm();
+        }
+      } else if (queued() >= max_queued && !pausing) {
+        pause();
+      }
     } else if (result == -ENOBUFS) {
       // The pool ran dry: armed again when a buffer comes back (never spin).
       starved().push_back(this);
     } else if (result == -ECANCELED && op.cancel_sent) {
-      // Cancelled by the destructor, which turned it into an orphan first.
+      stop();  // paused (an orphan's cancel is handled above)
     } else {
       ended = true;
       push({result, 0});
     }
+  }
+
+  /// Stops a full receiver's receive: the buffers are the loop's, every
+  /// connection's, and one whose bytes nobody reads (an idle pooled
+  /// connection sent data unasked, a body not read yet) must not take them
+  /// all. The bytes wait in the socket meanwhile.
+  void pause() noexcept {
+    try {
+      ring.prep_cancel(&op);
+      pausing = true;
+    } catch (const std::exception&) {  // a full submission queue: stays armed, the kernel's ENOBUFS still bounds it
+    }
+  }
+
+  void stop() noexcept {
+    pausing = false;
+    paused = true;
+    resume_if_room();  // the reader may have taken the queue meanwhile
+  }
+
+  /// The reader took a chunk: a paused receive goes on once half the room is free.
+  void resume_if_room() noexcept {
+    if (!paused || ended || queued() > max_queued / 2) return;
+    paused = false;
+    rearm();
   }
 
   void rearm() noexcept {
@@ -93,6 +136,7 @@ struct MultishotReceiver::State : detail::ListHook /* the loop's starved receive
       chunks.clear();
       head = 0;
     }
+    resume_if_room();
   }
 
   void release_held() noexcept {

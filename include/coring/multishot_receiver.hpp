@@ -3,11 +3,11 @@
 // that stays armed in the kernel (IORING_RECV_MULTISHOT), filling buffers the
 // kernel takes from the loop's pool of provided buffers. A connection that
 // reads again and again (a client's keep-alive connection under load) then
-// costs no request and no poll arming per read: about 4-11% less CPU per
-// request in a raw liburing client, and coring-bench's main job went from
-// 130k to 172k requests a second (bench/RESULTS.md). Socket::recv stays the way for
-// everything else: it reads into the caller's buffer and holds nothing while
-// idle.
+// costs no request and no poll arming per read. One receiver holds at most
+// a few of the pool's buffers: past them its receive stops until its reader
+// takes some, so bytes nobody reads never starve another socket.
+// Socket::recv stays the way for everything else: it reads into the
+// caller's buffer and holds nothing while idle.
 #include <cstddef>
 #include <span>
 

@@ -93,6 +93,32 @@ TEST_CASE("more than the buffer pool holds, unread: the receive waits for buffer
   run(outer());
 }
 
+TEST_CASE("bytes one receiver does not read never starve another: each holds a few buffers at most") {
+  auto outer = []() -> Task<> {
+    auto [flooded_client, flooded_server] = co_await connected_pair();
+    auto [client, server] = co_await connected_pair();
+    const std::string flood = pattern(8'000'000);  // twice the pool, never read until the end
+    std::string got;
+    {
+      MultishotReceiver flooded(flooded_client);
+      MultishotReceiver receiver(client);
+      auto flooding = create_task(send_and_close(flooded_server, flood));
+      co_await sleep(100ms);  // the flood has filled what the kernel would give it
+      co_await server.send_all(bytes("through"));
+      const auto chunk = co_await wait_for(receiver.receive(), 2s);  // without the bound: no buffer, ever
+      CHECK(std::string_view(reinterpret_cast<const char*>(chunk.data()), chunk.size()) == "through");
+      // Paused, not lost: the flood comes whole once read.
+      got = co_await receive_all(flooded);
+      co_await flooding;
+    }
+    CHECK(got == flood);
+    co_await flooded_client.close();
+    co_await client.close();
+    co_await server.close();
+  };
+  run(outer());
+}
+
 TEST_CASE("a cancelled receive loses no bytes, and the receiver goes on") {
   auto outer = []() -> Task<> {
     auto [client, server] = co_await connected_pair();
