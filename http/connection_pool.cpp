@@ -1,5 +1,9 @@
 #include "connection_pool.hpp"
 
+#include <sys/socket.h>
+
+#include <cerrno>
+
 #include "coring/loop.hpp"
 #include "deadline.hpp"
 
@@ -25,6 +29,16 @@ Lease& Lease::operator=(Lease&& other) noexcept {
 }
 
 Lease::~Lease() { give_back(false); }
+
+bool Connection::sent_while_idle() {
+  if (receiver) return receiver->ready();  // its receive stays armed while idle
+  if (tls) return tls->sent_while_idle();
+  // A plain socket read by recv (no provided-buffer rings): asked directly.
+  if (!socket.is_open()) return false;
+  char byte = 0;
+  const ssize_t n = ::recv(socket.fd(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+  return n >= 0 || (errno != EAGAIN && errno != EWOULDBLOCK);
+}
 
 void Lease::attach(std::shared_ptr<Connection> fresh) {
   connection = std::move(fresh);
@@ -135,9 +149,7 @@ Task<Lease> ConnectionPool::acquire(std::string_view key, Reuse reuse) {
   while (reuse != Reuse::none && !idle.empty()) {
     std::shared_ptr<Connection> candidate = std::move(idle.back());
     idle.pop_back();
-    // Something to read while idle: the server closed it, or it is out of
-    // step (an answer nobody asked for); either way it would fail or lie.
-    const bool stale = candidate->receiver && candidate->receiver->ready();
+    const bool stale = candidate->sent_while_idle();
     if (candidate->idle_until > now && !stale) {
       lease.attach(std::move(candidate));
       lease.reused = true;

@@ -60,6 +60,11 @@ struct Connection {
   bool joinable = false;
   /// Some lease gave it back as not reusable: closed when the last one leaves.
   bool spent = false;
+
+  /// Whether the server sent something, or closed, while the connection
+  /// idled in the pool: it would fail, or answer the next request with a
+  /// response nobody asked for.
+  [[nodiscard]] bool sent_while_idle();
 };
 
 class ConnectionPool;

@@ -273,6 +273,12 @@ class NativeBody final : public BodySource {
     if (n == 0) {
       ResponseParser& p = c.parser;
       p.finish();
+      // A body that ends at the close, over TLS, ends at close_notify: a
+      // bare TCP close may be anyone's, cutting the body short (curl's rule).
+      if (p.message_complete() && !p.failed() && c.tls && !c.tls->closed_cleanly())
+        throw ClientPayloadError("response body of " + url_->to_string() +
+                                 " is incomplete: the TLS stream ended without close_notify, and only the close "
+                                 "marks the body's end");
       // A head cut short by a close is a server gone away, not a malformed one.
       if (p.failed() && !p.error_in_body())
         throw ServerDisconnectedError(url_->origin() + ": " + p.error() + " to " + url_->to_string());

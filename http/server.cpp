@@ -127,6 +127,7 @@ Task<> serve_connection(Socket socket, Server::Handler& handler, std::size_t& re
   auto buffer = std::make_unique<char[]>(16384);
   std::unique_ptr<detail::TlsStream> tls;
   std::exception_ptr cancelled;
+  bool graceful = true;  // a TLS connection ends with close_notify
   try {
     if (tls_context) {
       tls = std::make_unique<detail::TlsStream>(std::move(tls_context), socket);
@@ -176,6 +177,7 @@ Task<> serve_connection(Socket socket, Server::Handler& handler, std::size_t& re
       if (!parser.keep_alive()) exchange.close_connection();
       co_await handler(exchange);
       if (exchange.resetting()) {
+        graceful = false;
         // A zero linger time makes close() send RST and drop unsent data.
         const linger abort_on_close{.l_onoff = 1, .l_linger = 0};
         ::setsockopt(socket.fd(), SOL_SOCKET, SO_LINGER, &abort_on_close, sizeof abort_on_close);
@@ -186,9 +188,17 @@ Task<> serve_connection(Socket socket, Server::Handler& handler, std::size_t& re
     }
   } catch (const CancelledError&) {
     cancelled = std::current_exception();
+    graceful = false;
   } catch (const std::exception& e) {
     // A client that went away mid-exchange (EPIPE, ECONNRESET) or failed
     // its TLS handshake: its problem.
+    graceful = false;
+  }
+  if (tls && graceful) {
+    try {
+      co_await tls->shutdown();  // a body ended by the close must end with close_notify
+    } catch (const std::exception&) {
+    }
   }
   tls.reset();
   co_await socket.close();

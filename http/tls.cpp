@@ -5,7 +5,12 @@
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
+#include <sys/socket.h>
+
+#include <algorithm>
+#include <cerrno>
 #include <climits>
+#include <ctime>
 #include <unordered_map>
 
 #include "coring/http/errors.hpp"
@@ -49,8 +54,27 @@ int select_http11(SSL*, const unsigned char** out, unsigned char* out_size, cons
 struct TlsContext::State {
   SSL_CTX* ctx = nullptr;
   bool verify = true;
-  /// host:port -> the last session the server gave us there (one reference owned).
+  /// host:port -> the last session the server gave us there (one reference
+  /// owned); at most max_sessions.
   std::unordered_map<std::string, SSL_SESSION*> sessions;
+  std::size_t max_sessions = default_max_sessions;
+
+  /// Makes room for one more session: the expired ones go, then any one.
+  void make_room() {
+    if (sessions.size() < max_sessions) return;
+    std::erase_if(sessions, [](const auto& kept) {
+      if (!expired(kept.second)) return false;
+      SSL_SESSION_free(kept.second);
+      return true;
+    });
+    if (sessions.size() < max_sessions || sessions.empty()) return;
+    SSL_SESSION_free(sessions.begin()->second);
+    sessions.erase(sessions.begin());
+  }
+
+  static bool expired(const SSL_SESSION* session) {
+    return SSL_SESSION_get_time(session) + SSL_SESSION_get_timeout(session) <= std::time(nullptr);
+  }
 
   ~State() {
     for (auto& [key, session] : sessions) SSL_SESSION_free(session);
@@ -66,7 +90,8 @@ struct TlsStream::State {
   BIO* out = nullptr;  // ciphertext OpenSSL wrote, for us to send
   std::string host;
   std::string session_key;
-  bool eof = false;
+  bool eof = false;           // the socket has no more to give
+  bool close_notify = false;  // the peer ended the TLS stream itself
   static constexpr std::size_t buffer_size = 16384;  // one TLS record
   std::unique_ptr<std::byte[]> buffer = std::make_unique<std::byte[]>(buffer_size);
   // A pipelined connection reads one response while it writes the next
@@ -92,7 +117,9 @@ namespace {
 int keep_session(SSL* ssl, SSL_SESSION* session) {
   auto* stream = static_cast<TlsStream::State*>(SSL_get_app_data(ssl));
   if (!stream || stream->session_key.empty()) return 0;
-  auto& sessions = stream->context->state().sessions;
+  TlsContext::State& context = stream->context->state();
+  auto& sessions = context.sessions;
+  if (!sessions.contains(stream->session_key)) context.make_room();
   auto [it, inserted] = sessions.try_emplace(stream->session_key, session);
   if (!inserted) {
     SSL_SESSION_free(it->second);
@@ -106,7 +133,8 @@ SSL_CTX* new_context(const SSL_METHOD* method) {
   if (!ctx) throw ClientSSLError("cannot create a TLS context: " + openssl_errors());
   SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
   // A peer that closes without close_notify ends the stream like a TCP
-  // close: HTTP framing, not TLS, says whether a body was cut short.
+  // close (closed_cleanly() tells them apart): HTTP framing says whether a
+  // body was cut short, and a body framed by the close alone needs close_notify.
   SSL_CTX_set_options(ctx, SSL_OP_IGNORE_UNEXPECTED_EOF);
   // Idle pooled connections give their 2 x 16 KiB record buffers back.
   SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS);
@@ -118,8 +146,11 @@ SSL_CTX* new_context(const SSL_METHOD* method) {
 TlsContext::TlsContext(std::unique_ptr<State> state) : state_(std::move(state)) {}
 TlsContext::~TlsContext() = default;
 
-std::shared_ptr<TlsContext> TlsContext::client(const SSLOptions& options) {
+std::size_t TlsContext::kept_sessions() const noexcept { return state_->sessions.size(); }
+
+std::shared_ptr<TlsContext> TlsContext::client(const SSLOptions& options, std::size_t max_sessions) {
   auto state = std::make_unique<State>();
+  state->max_sessions = std::max<std::size_t>(1, max_sessions);
   state->ctx = new_context(TLS_client_method());
   SSL_CTX* ctx = state->ctx;
   state->verify = options.verify;
@@ -202,12 +233,22 @@ Task<> TlsStream::connect(const std::string& host, std::uint16_t port) {
   const bool ip = is_ip_address(host);
   if (!ip) SSL_set_tlsext_host_name(s.ssl, host.c_str());  // SNI is for names only
   if (s.context->state().verify) {
+    // "w*.example.com" matches nothing: curl, Go and browsers refuse
+    // partial wildcards, which OpenSSL allows by default.
+    SSL_set_hostflags(s.ssl, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
     const int ok = ip ? X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(s.ssl), host.c_str())
                       : SSL_set1_host(s.ssl, host.c_str());
     if (ok != 1) throw ClientSSLError("cannot verify a certificate for \"" + host + "\": " + openssl_errors());
   }
   auto& sessions = s.context->state().sessions;
-  if (auto kept = sessions.find(s.session_key); kept != sessions.end()) SSL_set_session(s.ssl, kept->second);
+  if (auto kept = sessions.find(s.session_key); kept != sessions.end()) {
+    if (TlsContext::State::expired(kept->second)) {
+      SSL_SESSION_free(kept->second);
+      sessions.erase(kept);
+    } else {
+      SSL_set_session(s.ssl, kept->second);
+    }
+  }
   SSL_set_connect_state(s.ssl);
   // A close (or close_notify) before the handshake's end returns 0.
   const int done = co_await drive(Op::handshake_client, nullptr, 0);  // (not inside ||: GCC 12)
@@ -243,6 +284,33 @@ Task<> TlsStream::shutdown() {
 bool TlsStream::resumed() const noexcept { return SSL_session_reused(state_->ssl) == 1; }
 
 bool TlsStream::has_buffered_data() const noexcept { return SSL_pending(state_->ssl) > 0; }
+
+bool TlsStream::closed_cleanly() const noexcept { return state_->close_notify; }
+
+bool TlsStream::sent_while_idle() {
+  State& s = *state_;
+  if (s.eof || s.close_notify || SSL_pending(s.ssl) > 0) return true;
+  for (;;) {
+    const ssize_t n = ::recv(s.socket.fd(), s.buffer.get(), State::buffer_size, MSG_DONTWAIT);
+    if (n == 0) return true;  // closed
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      if (errno == EAGAIN || errno == EWOULDBLOCK) break;
+      return true;  // reset, or worse
+    }
+    BIO_write(s.in, s.buffer.get(), static_cast<int>(n));
+  }
+  if (BIO_ctrl_pending(s.in) == 0) return false;
+  // OpenSSL takes the records: a byte of application data, a close or an
+  // alert means the connection cannot answer the next request truthfully.
+  // What it writes back (a KeyUpdate's answer) goes with the next request.
+  ERR_clear_error();
+  char probe = 0;
+  const int result = SSL_read(s.ssl, &probe, 1);
+  const int error = result > 0 ? SSL_ERROR_NONE : SSL_get_error(s.ssl, result);
+  ERR_clear_error();
+  return error != SSL_ERROR_WANT_READ;
+}
 
 Task<> TlsStream::flush() {
   State& s = *state_;
@@ -315,7 +383,11 @@ Task<int> TlsStream::drive(Op op, void* data, int size) {
           BIO_set_mem_eof_return(s.in, 0);  // OpenSSL now reads the end of the stream
         }
         continue;
-      case SSL_ERROR_ZERO_RETURN: co_return 0;  // close_notify: the end of the stream
+      case SSL_ERROR_ZERO_RETURN:
+        // close_notify, or (SSL_OP_IGNORE_UNEXPECTED_EOF) the socket's end
+        // taken for one: only the first is the peer's own word.
+        s.close_notify = !s.eof;
+        co_return 0;
       default: break;
     }
     const bool handshake = op == Op::handshake_client || op == Op::handshake_server;

@@ -18,8 +18,12 @@ namespace coring::http::detail {
 /// and the TLS sessions kept per host for resumption.
 class TlsContext {
  public:
+  /// The TLS sessions a client keeps for resumption, one per host:port at
+  /// most: past it, expired ones go first, then any.
+  static constexpr std::size_t default_max_sessions = 1000;
   /// For a client; throws ClientSSLError for unreadable CA or key files.
-  static std::shared_ptr<TlsContext> client(const SSLOptions& options);
+  static std::shared_ptr<TlsContext> client(const SSLOptions& options,
+                                            std::size_t max_sessions = default_max_sessions);
   /// For a server, with its certificate chain and key (PEM files).
   static std::shared_ptr<TlsContext> server(const std::string& cert_file, const std::string& key_file,
                                             const std::string& client_ca_file = {});
@@ -29,6 +33,8 @@ class TlsContext {
 
   struct State;
   [[nodiscard]] State& state() noexcept { return *state_; }
+  /// The sessions kept for resumption now.
+  [[nodiscard]] std::size_t kept_sessions() const noexcept;
 
  private:
   explicit TlsContext(std::unique_ptr<State> state);
@@ -65,6 +71,15 @@ class TlsStream {
   [[nodiscard]] bool resumed() const noexcept;
   /// Decrypted bytes OpenSSL holds that read() will return without I/O.
   [[nodiscard]] bool has_buffered_data() const noexcept;
+  /// After read() returned 0: whether the peer said so with close_notify.
+  /// A bare TCP close is not clean: it may be an attacker cutting a body
+  /// whose end only the close marks.
+  [[nodiscard]] bool closed_cleanly() const noexcept;
+  /// For an idle connection, without waiting: whether the peer has sent
+  /// application data (an answer nobody asked for), an alert or a close
+  /// since the last read. What the socket holds is handed to OpenSSL, so
+  /// post-handshake messages (TLS 1.3 session tickets) do not count.
+  [[nodiscard]] bool sent_while_idle();
 
  private:
   enum class Op { handshake_client, handshake_server, read, write, shutdown };

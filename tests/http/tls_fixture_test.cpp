@@ -144,6 +144,15 @@ TEST_CASE("the valid certificate verifies for localhost, 127.0.0.1 and ::1, and 
   CHECK(contains(other.out, "hostname mismatch"));
 }
 
+TEST_CASE("the partial_wildcard certificate verifies for www.coring.test with OpenSSL's default flags") {
+  // So a client that refuses it does so by its own stricter rule (no partial
+  // wildcards, as curl and browsers), not for another fault of the certificate.
+  const CommandResult r = verify("partial_wildcard", {"-verify_hostname", "www.coring.test"});
+  INFO(r.out);
+  CHECK(r.exit_code == 0);
+  CHECK(verify("partial_wildcard", {"-verify_hostname", "x.coring.test"}).exit_code != 0);
+}
+
 TEST_CASE("the expired certificate fails with 'certificate has expired' and nothing else") {
   const CommandResult r = verify("expired", {"-verify_hostname", "localhost"});
   INFO(r.out);

@@ -10,6 +10,9 @@
 #include <coring/coring.hpp>
 #include <coring/http/client.hpp>
 
+#include "../../http/tls.hpp"
+#include "../support/fake_dns.hpp"
+#include "../support/fault_routes.hpp"
 #include "../support/nginx.hpp"
 #include "../support/server_fixture.hpp"
 #include "../support/tls_certs.hpp"
@@ -120,6 +123,23 @@ TEST_CASE("each bad certificate is a ClientConnectorCertificateError naming the 
         counting.handler());
     CHECK(counting.requests == 0);
   }
+}
+
+TEST_CASE("a partial wildcard (w*.coring.test) matches no host name") {
+  test_support::FakeDns dns({"www.coring.test"});
+  Counting counting;
+  test_support::with_tls_server(
+      server_tls("partial_wildcard"),
+      [&](Server& server) -> Task<> {
+        SessionOptions options = trusting_test_ca();
+        options.connector.dns_servers = {dns.server()};
+        const std::string url = "https://www.coring.test:" + std::to_string(server.address().port()) + "/small";
+        const std::string what = co_await failure_of<ClientConnectorCertificateError>(std::move(options), url);
+        CAPTURE(what);
+        CHECK(what.find("mismatch") != std::string::npos);
+      },
+      counting.handler());
+  CHECK(counting.requests == 0);
 }
 
 TEST_CASE("the error types: certificate errors are ClientSSLError and ClientConnectorError") {
@@ -323,5 +343,96 @@ TEST_CASE("pipelined requests over TLS: a response read while the next request i
       }
     });
     CHECK(server.connections_accepted() == 2);
+  });
+}
+
+TEST_CASE("over https, bytes sent on an idle pooled connection never answer the next request") {
+  test_support::with_tls_server(
+      server_tls("valid"),
+      [](Server& server) -> Task<> {
+        co_await with_session(trusting_test_ca(), [&](ClientSession& s) -> Task<> {
+          auto first = co_await s.get(server.base_url() + "/late-extra");
+          CHECK(co_await first.text() == "ok");
+          co_await sleep(std::chrono::milliseconds(300));  // the unasked 299 arrives while it idles
+          auto second = co_await s.get(server.base_url() + "/ok");
+          CHECK(second.status() == 200);
+          CHECK(co_await second.text() == "ok");
+          CHECK_FALSE(second.timings.reused_connection);
+        });
+      },
+      test_support::fault_routes());
+}
+
+TEST_CASE("an idle pooled https connection survives the session tickets a TLS 1.3 server sends") {
+  // Reuse is kept: what the idle check reads of the socket is not an answer.
+  test_support::with_tls_server(server_tls("valid"), [](Server& server) -> Task<> {
+    co_await with_session(trusting_test_ca(), [&](ClientSession& s) -> Task<> {
+      for (int i = 0; i < 3; ++i) {
+        auto r = co_await s.get(server.base_url() + "/small");
+        CHECK(co_await r.text() == "Hello, world!");
+        co_await sleep(std::chrono::milliseconds(20));
+        CHECK(r.timings.reused_connection == (i > 0));
+      }
+    });
+  });
+}
+
+namespace {
+
+/// Serves one connection over TLS: reads a request, answers with a body
+/// that only the close ends, then closes, with close_notify or without.
+Task<> answer_then_close(Listener& listener, std::shared_ptr<http::detail::TlsContext> context, bool close_notify) {
+  Socket socket = co_await listener.accept();
+  http::detail::TlsStream tls(std::move(context), socket);
+  co_await tls.accept();
+  std::array<std::byte, 4096> request{};
+  (void)co_await tls.read(request);
+  const std::string answer = "HTTP/1.1 200 OK\r\nConnection: close\r\n\r\nthe body, then the close";
+  co_await tls.write(std::as_bytes(std::span(answer)));
+  if (close_notify) co_await tls.shutdown();
+  co_await socket.close();
+}
+
+Task<> fetch_close_framed(bool close_notify) {
+  Listener listener = Listener::bind(SocketAddress::parse("127.0.0.1:0"));
+  auto context = http::detail::TlsContext::server(certificates().cert("valid"), certificates().key("valid"));
+  auto serving = create_task(answer_then_close(listener, context, close_notify));
+  const std::string url = "https://127.0.0.1:" + std::to_string(listener.local_address().port()) + "/";
+  co_await with_session(trusting_test_ca(), [&](ClientSession& s) -> Task<> {
+    auto r = co_await s.get(url);
+    if (close_notify) {
+      CHECK(co_await r.text() == "the body, then the close");
+    } else {
+      CHECK_THROWS_WITH_AS(co_await r.text(), doctest::Contains("without close_notify"), ClientPayloadError);
+    }
+  });
+  co_await serving;
+  co_await listener.close();
+}
+
+}  // namespace
+
+TEST_CASE("over https, a body framed by the close is whole only if close_notify ends it") {
+  coring::run(fetch_close_framed(true));
+  coring::run(fetch_close_framed(false));
+}
+
+TEST_CASE("a client TLS context keeps at most max_sessions sessions, one per host and port") {
+  test_support::with_tls_server(server_tls("valid"), [](Server& server) -> Task<> {
+    auto context = http::detail::TlsContext::client({.ca_file = certificates().ca_file()}, 1);
+    const std::uint16_t port = server.address().port();
+    for (const std::string host : {"localhost", "127.0.0.1", "localhost"}) {  // two keys, room for one
+      CAPTURE(host);
+      Socket socket = co_await Socket::connect(server.address());
+      http::detail::TlsStream tls(context, socket);
+      co_await tls.connect(host, port);
+      const std::string request = "GET /small HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+      co_await tls.write(std::as_bytes(std::span(request)));
+      std::array<std::byte, 4096> buffer{};
+      while (co_await tls.read(buffer) > 0) {  // to the end: TLS 1.3 tickets come after the handshake
+      }
+      co_await socket.close();
+      CHECK(context->kept_sessions() == 1);
+    }
   });
 }

@@ -89,6 +89,10 @@ Task<> handle(ServerExchange& ex) {
     const std::string piece = "10000\r\n" + std::string(0x10000, 'r') + "\r\n";
     for (int i = 0; i < 65536; ++i) co_await ex.write_raw(piece);
     ex.close_connection();
+  } else if (path == "/late-extra") {
+    co_await ex.respond(200, std::string_view("ok"));
+    co_await coring::sleep(100ms);
+    co_await ex.write_raw("HTTP/1.1 299 Unasked\r\nContent-Length: 6\r\n\r\npoison");
   } else if (path == "/twice") {
     const std::string once = "HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nonce";
     co_await ex.write_raw(once + once);

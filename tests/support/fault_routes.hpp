@@ -22,6 +22,7 @@ namespace test_support {
 ///   /silent                  reads the request and never answers
 ///   /flaky                   "ok"; then, at random one time in two, closes 0-3 ms later
 ///   /endless-redirect        302 to /ok with a chunked body that goes on (4 GiB)
+///   /late-extra              "ok", then 100 ms later a 299 response nobody asked for
 ///   /twice                   answers the one request with two whole responses
 coring::http::Server::Handler fault_routes();
 

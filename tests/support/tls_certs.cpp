@@ -46,6 +46,14 @@ subjectAltName = DNS:wrong.example
 subjectKeyIdentifier = hash
 authorityKeyIdentifier = keyid
 
+[partial_wildcard]
+basicConstraints = critical, CA:FALSE
+keyUsage = critical, digitalSignature
+extendedKeyUsage = serverAuth
+subjectAltName = DNS:w*.coring.test
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid
+
 [self_signed]
 basicConstraints = critical, CA:FALSE
 keyUsage = critical, digitalSignature
@@ -133,6 +141,7 @@ TestCertificates::TestCertificates() : dir_("coring-tls-") {
   certificate("valid", "server", "/CN=localhost", true);
   certificate("wrong_host", "wrong_host", "/CN=wrong.example", true);
   certificate("client", "client", "/CN=coring test client", true);
+  certificate("partial_wildcard", "partial_wildcard", "/CN=partial wildcard", true);
   certificate("self_signed", "self_signed", "/CN=localhost", false);
 
   // `req -x509` and `x509 -req` only count days from now (a negative -days
@@ -160,7 +169,7 @@ std::string TestCertificates::key(std::string_view name) const { return file(nam
 fs::path TestCertificates::file(std::string_view name, std::string_view extension) const {
   if (std::find(names.begin(), names.end(), name) == names.end())
     throw std::invalid_argument("no test certificate named \"" + std::string(name) +
-                                "\" (valid, expired, wrong_host, self_signed, client)");
+                                "\" (valid, expired, wrong_host, self_signed, client, partial_wildcard)");
   return dir_.path() / (std::string(name) + std::string(extension));
 }
 
