@@ -220,16 +220,26 @@ struct RequestParser::Callbacks {
     s.error_ = std::move(why);
     return -1;
   }
+  [[gnu::cold, gnu::noinline]] static int refuse_size(RequestParser& s, std::string what) {
+    return refuse(s, 413, what + " larger than the limit of " + std::to_string(s.limits_.max_body_size) + " bytes");
+  }
   static int on_headers_complete(llhttp_t* p) {
     auto& s = self(p);
     if (s.fields_.in_field()) return refuse(s, 400, "a header name without a value");
+    // Refused before a byte of the body is read.
+    if (s.limits_.max_body_size != 0 && (p->flags & F_CONTENT_LENGTH) != 0 &&
+        p->content_length > s.limits_.max_body_size)
+      return refuse_size(s, "a declared body of " + std::to_string(p->content_length) + " bytes");
     s.head_complete_ = true;
     s.head_.method = llhttp_method_name(static_cast<llhttp_method_t>(p->method));
     s.head_.version_minor = p->http_minor;
     return 0;
   }
   static int on_body(llhttp_t* p, const char* at, std::size_t length) {
-    self(p).body_.append(at, length);
+    auto& s = self(p);
+    if (s.limits_.max_body_size != 0 && s.body_.size() + length > s.limits_.max_body_size)
+      return refuse_size(s, "a chunked body");
+    s.body_.append(at, length);
     return 0;
   }
   static int on_message_complete(llhttp_t* p) {

@@ -152,9 +152,13 @@ class RequestParser {
   [[nodiscard]] bool failed() const noexcept { return !error_.empty(); }
   /// Why the request was refused, naming the cause.
   [[nodiscard]] const std::string& error() const noexcept { return error_; }
-  /// The status that answers the refusal: 414 for a request target over
-  /// the line limit, 431 for a header line or count over its limit, else 400.
+  /// The status that answers the refusal: 413 for a body over
+  /// limits.max_body_size (declared or grown to), 414 for a request target
+  /// over the line limit, 431 for a header line or count over its limit,
+  /// else 400.
   [[nodiscard]] int error_status() const noexcept { return error_status_; }
+  /// The head is in (the body, if any, follows).
+  [[nodiscard]] bool head_complete() const noexcept { return head_complete_; }
   [[nodiscard]] bool keep_alive() const noexcept { return keep_alive_; }
   RequestHead& head() noexcept { return head_; }
   std::string& body() noexcept { return body_; }
