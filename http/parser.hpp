@@ -136,7 +136,30 @@ struct RequestHead {
   Headers headers;
 };
 
-/// The server's side: parses requests (pipelined ones one at a time).
+/// A request head's line endings, checked byte by byte as reads bring them
+/// in: every line ends in CRLF (no bare CR or LF) and none starts with
+/// whitespace (obs-fold). llhttp 8.1.0 lets these through in places; see
+/// parser.cpp for the fixes of later releases this stands in for.
+class HeadLines {
+ public:
+  enum class Fault { none, bare_cr, bare_lf, obs_fold };
+  /// Scans `data` up to the head's end (the empty line) or the first fault;
+  /// returns the bytes scanned. After the end, scans nothing.
+  std::size_t scan(std::string_view data) noexcept;
+  [[nodiscard]] Fault fault() const noexcept { return fault_; }
+  [[nodiscard]] static const char* describe(Fault fault) noexcept;
+  void reset() noexcept { *this = HeadLines{}; }
+
+ private:
+  char prev_ = 0;
+  bool line_empty_ = true;
+  bool seen_line_ = false;  // the request line: empty lines before it are skipped
+  bool done_ = false;
+  Fault fault_ = Fault::none;
+};
+
+/// The server's side: parses requests (pipelined ones one at a time),
+/// more strictly than llhttp 8.1.0 alone: see parser.cpp.
 class RequestParser {
  public:
   explicit RequestParser(ParserLimits limits = {});
@@ -171,9 +194,12 @@ class RequestParser {
   RequestHead head_;
   std::string body_;
   FieldReader fields_;
+  HeadLines lines_;
   bool head_complete_ = false;
   bool message_complete_ = false;
   bool keep_alive_ = false;
+  bool chunk_ended_ = false;  // llhttp paused at a chunk's end, for its CRLF to be checked
+  char last_byte_ = 0;        // of the last feed: the first of a CRLF cut in two
   std::string error_;
   int error_status_ = 400;
 };
