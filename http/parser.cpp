@@ -125,6 +125,7 @@ void ResponseParser::start(bool head_request) {
   started_ = head_complete_ = message_complete_ = keep_alive_ = error_in_body_ = false;
   body_.clear();
   body_total_ = 0;
+  last_byte_ = 0;
   error_.clear();
   // The head is reset where the next message begins (on_message_begin).
 }
@@ -146,19 +147,49 @@ void ResponseParser::fail(std::string why, bool in_body) {
   }
 }
 
+// llhttp 8.1.0 refuses a header line that ends in a bare LF
+// (HPE_INVALID_HEADER_TOKEN), and none of its lenient flags lets one through
+// (llhttp 9 has llhttp_set_lenient_optional_cr_before_lf for it; 8.1.0's
+// llhttp_set_lenient_headers would instead let any byte into a value). RFC
+// 9112 2.2 allows a recipient to take a bare LF for a line's end, and curl
+// (its test 1417) and aiohttp do so in responses. So while a response's head
+// is being read, a CR is fed to llhttp before each LF that came without one:
+// llhttp sees the head the server meant. Only the head: once it is complete
+// the bytes are the body's, and pass untouched. A CRLF cut in two by reads
+// is told from a bare LF by the last byte of the previous feed. Requests
+// stay strict: RequestParser refuses a bare LF.
 std::size_t ResponseParser::feed(std::string_view data) {
   if (failed() || message_complete_ || data.empty()) return 0;
+  std::size_t fed = 0;  // bytes of `data` handed to llhttp
+  std::size_t used = 0;
+  for (std::size_t from = 0; !head_complete_;) {
+    const std::size_t lf = data.find('\n', from);
+    if (lf == std::string_view::npos) break;
+    from = lf + 1;
+    if ((lf == 0 ? last_byte_ : data[lf - 1]) == '\r') continue;
+    if (!execute(data.substr(fed, lf - fed), used)) return failed() ? 0 : fed + used;
+    fed = lf;
+    if (head_complete_) break;  // the head ended before this LF: it is the body's
+    if (!execute("\r", used)) return failed() ? 0 : fed;
+  }
+  if (!execute(data.substr(fed), used)) return failed() ? 0 : fed + used;
+  last_byte_ = data.back();
+  return data.size();
+}
+
+bool ResponseParser::execute(std::string_view piece, std::size_t& used) {
+  used = piece.size();
+  if (piece.empty()) return true;
   llhttp_t* p = &state_->parser;
-  const llhttp_errno_t rc = llhttp_execute(p, data.data(), data.size());
-  if (rc == HPE_OK) return data.size();
+  const llhttp_errno_t rc = llhttp_execute(p, piece.data(), piece.size());
+  if (rc == HPE_OK) return true;
   if (rc == HPE_PAUSED) {
-    const char* stop = llhttp_get_error_pos(p);
-    return static_cast<std::size_t>(stop - data.data());
+    used = static_cast<std::size_t>(llhttp_get_error_pos(p) - piece.data());
+    return false;
   }
-  if (error_.empty()) {
-    fail(std::string(llhttp_errno_name(rc)) + ": " + llhttp_get_error_reason(p), head_complete_);
-  }
-  return 0;
+  if (error_.empty()) fail(std::string(llhttp_errno_name(rc)) + ": " + llhttp_get_error_reason(p), head_complete_);
+  used = 0;
+  return false;
 }
 
 void ResponseParser::finish() {

@@ -110,6 +110,9 @@ class ResponseParser {
   struct Callbacks;
   struct State;
   void fail(std::string why, bool in_body);
+  /// Feeds `piece` to llhttp. True if it took all of it; false if it
+  /// stopped, at the message's end (`used` bytes taken) or failing.
+  bool execute(std::string_view piece, std::size_t& used);
   /// An empty head, keeping the header list's room.
   void reset_head();
 
@@ -126,6 +129,7 @@ class ResponseParser {
   bool error_in_body_ = false;
   std::size_t line_size_ = 0;  // of the status line
   std::uint64_t body_total_ = 0;
+  char last_byte_ = 0;  // of the last feed: is an LF at the next one's start bare?
   std::string error_;
 };
 
