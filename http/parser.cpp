@@ -125,6 +125,7 @@ void ResponseParser::start(bool head_request) {
   started_ = head_complete_ = message_complete_ = keep_alive_ = error_in_body_ = false;
   body_.clear();
   body_total_ = 0;
+  last_byte_ = 0;
   error_.clear();
   // The head is reset where the next message begins (on_message_begin).
 }
@@ -146,19 +147,49 @@ void ResponseParser::fail(std::string why, bool in_body) {
   }
 }
 
+// llhttp 8.1.0 refuses a header line that ends in a bare LF
+// (HPE_INVALID_HEADER_TOKEN), and none of its lenient flags lets one through
+// (llhttp 9 has llhttp_set_lenient_optional_cr_before_lf for it; 8.1.0's
+// llhttp_set_lenient_headers would instead let any byte into a value). RFC
+// 9112 2.2 allows a recipient to take a bare LF for a line's end, and curl
+// (its test 1417) and aiohttp do so in responses. So while a response's head
+// is being read, a CR is fed to llhttp before each LF that came without one:
+// llhttp sees the head the server meant. Only the head: once it is complete
+// the bytes are the body's, and pass untouched. A CRLF cut in two by reads
+// is told from a bare LF by the last byte of the previous feed. Requests
+// stay strict: RequestParser refuses a bare LF.
 std::size_t ResponseParser::feed(std::string_view data) {
   if (failed() || message_complete_ || data.empty()) return 0;
+  std::size_t fed = 0;  // bytes of `data` handed to llhttp
+  std::size_t used = 0;
+  for (std::size_t from = 0; !head_complete_;) {
+    const std::size_t lf = data.find('\n', from);
+    if (lf == std::string_view::npos) break;
+    from = lf + 1;
+    if ((lf == 0 ? last_byte_ : data[lf - 1]) == '\r') continue;
+    if (!execute(data.substr(fed, lf - fed), used)) return failed() ? 0 : fed + used;
+    fed = lf;
+    if (head_complete_) break;  // the head ended before this LF: it is the body's
+    if (!execute("\r", used)) return failed() ? 0 : fed;
+  }
+  if (!execute(data.substr(fed), used)) return failed() ? 0 : fed + used;
+  last_byte_ = data.back();
+  return data.size();
+}
+
+bool ResponseParser::execute(std::string_view piece, std::size_t& used) {
+  used = piece.size();
+  if (piece.empty()) return true;
   llhttp_t* p = &state_->parser;
-  const llhttp_errno_t rc = llhttp_execute(p, data.data(), data.size());
-  if (rc == HPE_OK) return data.size();
+  const llhttp_errno_t rc = llhttp_execute(p, piece.data(), piece.size());
+  if (rc == HPE_OK) return true;
   if (rc == HPE_PAUSED) {
-    const char* stop = llhttp_get_error_pos(p);
-    return static_cast<std::size_t>(stop - data.data());
+    used = static_cast<std::size_t>(llhttp_get_error_pos(p) - piece.data());
+    return false;
   }
-  if (error_.empty()) {
-    fail(std::string(llhttp_errno_name(rc)) + ": " + llhttp_get_error_reason(p), head_complete_);
-  }
-  return 0;
+  if (error_.empty()) fail(std::string(llhttp_errno_name(rc)) + ": " + llhttp_get_error_reason(p), head_complete_);
+  used = 0;
+  return false;
 }
 
 void ResponseParser::finish() {
@@ -183,6 +214,61 @@ void ResponseParser::finish() {
 
 namespace coring::http::detail {
 
+// Request smuggling: the server reads requests with llhttp 8.1.0 (Debian's
+// sources), in its default loose mode. Of the smuggling fixes in later
+// llhttp releases, these matter to a server, and are covered so:
+//   - CL and TE together, a second Content-Length, a Transfer-Encoding whose
+//     last coding is not chunked: 8.1.0 refuses them already (400).
+//   - A CR not followed by LF ending a header line (CVE-2023-30589, llhttp
+//     8.1.1: "X: \rxTransfer-Encoding: chunked" is two fields to 8.1.0) and a
+//     line ended by a bare LF (8.1.0 takes one for the head's last line;
+//     llhttp 9 refuses it unless allowed by a lenient flag): HeadLines
+//     refuses both in the head.
+//   - obs-fold, a header line starting with whitespace (CVE-2024-27982, llhttp
+//     8.1.2 and 9.2.1: 8.1.0 folds " Content-Length: 5" into the previous
+//     field, where a proxy may read a Content-Length): HeadLines refuses it,
+//     as RFC 9112 5.2 allows a server to.
+//   - Whitespace between a field name and its colon: 8.1.0 refuses it in
+//     Content-Length and Transfer-Encoding only; on_header_field refuses it
+//     in every name, as RFC 9112 5.1 requires (llhttp 9 does too).
+//   - The CRLF after a chunk's data: 8.1.0 skips any two bytes there
+//     (llhttp 9 checks them unless llhttp_set_lenient_optional_crlf_after_chunk):
+//     on_chunk_complete pauses and feed() checks them.
+//   - Transfer-Encoding in an HTTP/1.0 request: RFC 9112 6.1 says its framing
+//     is faulty; refused in on_headers_complete.
+// Not covered: an unbounded chunk extension (CVE-2024-22019, llhttp 9.1.3)
+// costs reading time, not memory: extensions are not kept.
+
+std::size_t HeadLines::scan(std::string_view data) noexcept {
+  for (std::size_t i = 0; i < data.size() && !done_; ++i) {
+    const char c = data[i];
+    if (prev_ == '\r' && c != '\n') {
+      fault_ = Fault::bare_cr;
+    } else if (c == '\n') {
+      if (prev_ != '\r') fault_ = Fault::bare_lf;
+      done_ = line_empty_ && seen_line_;
+      line_empty_ = true;
+    } else if (c != '\r') {
+      if (line_empty_ && seen_line_ && (c == ' ' || c == '\t')) fault_ = Fault::obs_fold;
+      line_empty_ = false;
+      seen_line_ = true;
+    }
+    if (fault_ != Fault::none) return i;
+    prev_ = c;
+  }
+  return data.size();
+}
+
+const char* HeadLines::describe(Fault fault) noexcept {
+  switch (fault) {
+    case Fault::bare_cr: return "a CR not followed by LF in the request head";
+    case Fault::bare_lf: return "a line of the request head ended by LF without CR";
+    case Fault::obs_fold: return "a header line starting with whitespace (obs-fold)";
+    case Fault::none: break;
+  }
+  return "no fault";
+}
+
 struct RequestParser::State {
   llhttp_t parser{};
   llhttp_settings_t settings{};
@@ -197,11 +283,15 @@ struct RequestParser::Callbacks {
     s.head_.target.append(at, length);
     return 0;
   }
-  // Under the same limits as a response's fields; trailers dropped.
+  // Under the same limits as a response's fields; trailers dropped. llhttp
+  // hands over the whitespace before a colon as part of the name.
   static int on_header_field(llhttp_t* p, const char* at, std::size_t length) {
     auto& s = self(p);
     if (s.head_complete_) return 0;
-    const FieldReader::Limit limit = s.fields_.name_piece(s.head_.headers, {at, length}, s.limits_);
+    const std::string_view piece(at, length);
+    if (piece.find_first_of(" \t") != std::string_view::npos)
+      return refuse(s, 400, "whitespace between a header name and its colon");
+    const FieldReader::Limit limit = s.fields_.name_piece(s.head_.headers, piece, s.limits_);
     return limit == FieldReader::Limit::none ? 0 : refuse(s, 431, FieldReader::describe(limit, s.limits_));
   }
   static int on_header_value(llhttp_t* p, const char* at, std::size_t length) {
@@ -220,17 +310,35 @@ struct RequestParser::Callbacks {
     s.error_ = std::move(why);
     return -1;
   }
+  [[gnu::cold, gnu::noinline]] static int refuse_size(RequestParser& s, std::string what) {
+    return refuse(s, 413, what + " larger than the limit of " + std::to_string(s.limits_.max_body_size) + " bytes");
+  }
   static int on_headers_complete(llhttp_t* p) {
     auto& s = self(p);
     if (s.fields_.in_field()) return refuse(s, 400, "a header name without a value");
+    if (p->http_major == 1 && p->http_minor == 0 && (p->flags & F_TRANSFER_ENCODING) != 0)
+      return refuse(s, 400, "Transfer-Encoding in an HTTP/1.0 request");
+    // Refused before a byte of the body is read.
+    if (s.limits_.max_body_size != 0 && (p->flags & F_CONTENT_LENGTH) != 0 &&
+        p->content_length > s.limits_.max_body_size)
+      return refuse_size(s, "a declared body of " + std::to_string(p->content_length) + " bytes");
     s.head_complete_ = true;
     s.head_.method = llhttp_method_name(static_cast<llhttp_method_t>(p->method));
     s.head_.version_minor = p->http_minor;
     return 0;
   }
   static int on_body(llhttp_t* p, const char* at, std::size_t length) {
-    self(p).body_.append(at, length);
+    auto& s = self(p);
+    if (s.limits_.max_body_size != 0 && s.body_.size() + length > s.limits_.max_body_size)
+      return refuse_size(s, "a chunked body");
+    s.body_.append(at, length);
     return 0;
+  }
+  // llhttp calls it after the two bytes that end a chunk's data (and after
+  // the last chunk's trailers): feed() checks that they are a CRLF.
+  static int on_chunk_complete(llhttp_t* p) {
+    self(p).chunk_ended_ = true;
+    return HPE_PAUSED;
   }
   static int on_message_complete(llhttp_t* p) {
     auto& s = self(p);
@@ -248,6 +356,7 @@ RequestParser::RequestParser(ParserLimits limits) : state_(std::make_unique<Stat
   state_->settings.on_header_value_complete = &Callbacks::on_header_value_complete;
   state_->settings.on_headers_complete = &Callbacks::on_headers_complete;
   state_->settings.on_body = &Callbacks::on_body;
+  state_->settings.on_chunk_complete = &Callbacks::on_chunk_complete;
   state_->settings.on_message_complete = &Callbacks::on_message_complete;
   start();
 }
@@ -260,19 +369,49 @@ void RequestParser::start() {
   head_ = RequestHead{};
   body_.clear();
   fields_.reset();
-  head_complete_ = message_complete_ = keep_alive_ = false;
+  lines_.reset();
+  head_complete_ = message_complete_ = keep_alive_ = chunk_ended_ = false;
+  last_byte_ = 0;
   error_.clear();
   error_status_ = 400;
 }
 
 std::size_t RequestParser::feed(std::string_view data) {
   if (failed() || message_complete_ || data.empty()) return 0;
+  // The bytes before a fault in the head's lines go to llhttp first, so that
+  // its refusal of an earlier byte (a 431, say) is the one given.
+  std::string_view piece = data.substr(0, lines_.scan(data));
   llhttp_t* p = &state_->parser;
-  const llhttp_errno_t rc = llhttp_execute(p, data.data(), data.size());
-  if (rc == HPE_OK) return data.size();
-  if (rc == HPE_PAUSED) return static_cast<std::size_t>(llhttp_get_error_pos(p) - data.data());
-  if (error_.empty()) error_ = std::string(llhttp_errno_name(rc)) + ": " + llhttp_get_error_reason(p);
-  return 0;
+  // After a pause at a chunk's end llhttp runs again even with nothing left:
+  // the message's end may be due at the same byte.
+  for (bool resumed = false; !piece.empty() || resumed;) {
+    resumed = false;
+    const llhttp_errno_t rc = llhttp_execute(p, piece.data(), piece.size());
+    if (rc == HPE_OK) break;
+    const char* stop = llhttp_get_error_pos(p);
+    if (rc == HPE_PAUSED && chunk_ended_) {
+      chunk_ended_ = false;
+      // llhttp consumed a byte of this feed at least before pausing.
+      const char first = stop - data.data() >= 2 ? stop[-2] : last_byte_;
+      if (first != '\r' || stop[-1] != '\n') {
+        Callbacks::refuse(*this, 400, "a chunk's data not followed by CRLF");
+        return 0;
+      }
+      llhttp_resume(p);
+      piece.remove_prefix(static_cast<std::size_t>(stop - piece.data()));
+      resumed = true;
+      continue;
+    }
+    if (rc == HPE_PAUSED) return static_cast<std::size_t>(stop - data.data());
+    if (error_.empty()) error_ = std::string(llhttp_errno_name(rc)) + ": " + llhttp_get_error_reason(p);
+    return 0;
+  }
+  if (lines_.fault() != HeadLines::Fault::none) {
+    Callbacks::refuse(*this, 400, HeadLines::describe(lines_.fault()));
+    return 0;
+  }
+  last_byte_ = data.back();
+  return data.size();
 }
 
 }  // namespace coring::http::detail

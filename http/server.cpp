@@ -5,11 +5,15 @@
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
+#include <limits>
+#include <optional>
 
 #include "coring/async_with.hpp"
 #include "coring/errors.hpp"
 #include "coring/sleep.hpp"
+#include "coring/sync.hpp"
 #include "coring/task_group.hpp"
+#include "coring/wait.hpp"
 #include "parser.hpp"
 #include "tls.hpp"
 
@@ -34,6 +38,8 @@ const char* reason_phrase(int status) {
     case 403: return "Forbidden";
     case 404: return "Not Found";
     case 405: return "Method Not Allowed";
+    case 408: return "Request Timeout";
+    case 413: return "Payload Too Large";
     case 414: return "URI Too Long";
     case 431: return "Request Header Fields Too Large";
     case 500: return "Internal Server Error";
@@ -89,15 +95,17 @@ Task<> ServerExchange::write(std::string_view bytes) {
 struct Server::State {
   Listener listener;
   Handler handler;
+  ServerOptions options;
   std::shared_ptr<detail::TlsContext> tls;
   std::size_t requests = 0;
   std::size_t connections = 0;
 };
 
-Server::Server(const SocketAddress& address, Handler handler, std::optional<ServerTLS> tls)
-    : Server(Listener::bind(address), std::move(handler), std::move(tls)) {}
+Server::Server(const SocketAddress& address, Handler handler, std::optional<ServerTLS> tls, ServerOptions options)
+    : Server(Listener::bind(address), std::move(handler), std::move(tls), options) {}
 
-Server::Server(Listener listener, Handler handler, std::optional<ServerTLS> tls) : state_(std::make_unique<State>()) {
+Server::Server(Listener listener, Handler handler, std::optional<ServerTLS> tls, ServerOptions options)
+    : state_(std::make_unique<State>()) {
   try {
     if (tls) state_->tls = detail::TlsContext::server(tls->cert_file, tls->key_file, tls->client_ca_file);
   } catch (...) {
@@ -106,6 +114,7 @@ Server::Server(Listener listener, Handler handler, std::optional<ServerTLS> tls)
   }
   state_->listener = std::move(listener);
   state_->handler = std::move(handler);
+  state_->options = options;
 }
 
 Server::Server(Server&&) noexcept = default;
@@ -118,49 +127,148 @@ std::size_t Server::connections_accepted() const noexcept { return state_->conne
 
 namespace {
 
-/// Serves one connection until the client closes it, asks to, or breaks it.
-/// Never throws but CancelledError: one bad client must not stop the server.
-Task<> serve_connection(Socket socket, Server::Handler& handler, std::size_t& requests,
-                        std::shared_ptr<detail::TlsContext> tls_context) {
-  detail::RequestParser parser;
+using Clock = std::chrono::steady_clock;
+using coring::detail::TimeoutScope;
+
+constexpr std::size_t read_size = 16384;
+
+/// After a refusal the client may still be sending (a body the server will
+/// not read). Closing with its bytes unread would send a RST, which can
+/// destroy the refusal before the client reads it; so the server shuts its
+/// side and drops what comes for up to this long (nginx's lingering close).
+/// Long enough for a write in flight on a near network; a slot is held no
+/// longer.
+constexpr auto lingering_time = std::chrono::seconds(2);
+
+/// `limit` from `start`; none for a zero limit.
+std::optional<Clock::time_point> deadline_after(Clock::time_point start, std::chrono::milliseconds limit) {
+  if (limit <= limit.zero()) return std::nullopt;
+  return start + limit;
+}
+
+/// A connection's reading side: bytes read and not parsed yet are pending.
+struct Reader {
+  Socket& socket;
+  detail::TlsStream* tls = nullptr;  // null for plain http
   std::string pending;
-  auto buffer = std::make_unique<char[]>(16384);
+  std::unique_ptr<char[]> buffer = std::make_unique<char[]>(read_size);
+};
+
+enum class ReadEnd { request, closed, idle_timeout, head_timeout };
+
+/// Reads the next request into `parser` (started), taking pending bytes
+/// first. Its first byte must come by `until`; its head must be in by
+/// `until` too, or, given `head_timeout`, that long after its first byte.
+/// The body is not timed. ReadEnd::request also when the parser refused it.
+Task<ReadEnd> read_request(Reader& r, detail::RequestParser& parser, std::optional<Clock::time_point> until,
+                           std::optional<std::chrono::milliseconds> head_timeout) {
+  std::optional<TimeoutScope> deadline;
+  if (until) deadline.emplace(*until);
+  bool started = false;
+  const auto first_byte = [&] {
+    started = true;
+    if (!head_timeout) return;
+    deadline.reset();
+    if (const auto at = deadline_after(Clock::now(), *head_timeout)) deadline.emplace(*at);
+  };
+  try {
+    if (!r.pending.empty()) first_byte();
+    while (!parser.message_complete() && !parser.failed()) {
+      if (parser.head_complete() && deadline) deadline.reset();
+      if (!r.pending.empty()) {
+        r.pending.erase(0, parser.feed(r.pending));
+        continue;
+      }
+      const auto space = std::span(reinterpret_cast<std::byte*>(r.buffer.get()), read_size);
+      const std::size_t n = r.tls ? co_await r.tls->read(space) : co_await r.socket.recv(space);
+      if (n == 0) co_return ReadEnd::closed;
+      if (!started) first_byte();
+      const std::string_view data(r.buffer.get(), n);
+      const std::size_t used = parser.feed(data);
+      if (used < n && !parser.failed()) r.pending.assign(data.substr(used));
+    }
+  } catch (const CancelledError&) {
+    if (!deadline || !deadline->caused_cancellation()) throw;
+    co_return started ? ReadEnd::head_timeout : ReadEnd::idle_timeout;
+  }
+  co_return ReadEnd::request;
+}
+
+/// The TLS handshake, due by `until`; false if it was not done by then.
+Task<bool> handshake(detail::TlsStream& tls, std::optional<Clock::time_point> until) {
+  std::optional<TimeoutScope> deadline;
+  if (until) deadline.emplace(*until);
+  try {
+    co_await tls.accept();
+  } catch (const CancelledError&) {
+    if (!deadline || !deadline->caused_cancellation()) throw;
+    co_return false;
+  }
+  co_return true;
+}
+
+/// Answers a request the server will not serve, then closes its sending
+/// side and drops what the client still sends, for lingering_time at most.
+Task<> refuse(Reader& r, int status, std::string_view why) {
+  ServerExchange refusal(r.socket, r.tls, {});
+  refusal.close_connection();
+  co_await refusal.respond(status, std::string(why) + "\n");
+  r.socket.shutdown_write();
+  TimeoutScope deadline(lingering_time);
+  try {
+    const auto space = std::span(reinterpret_cast<std::byte*>(r.buffer.get()), read_size);
+    while (co_await r.socket.recv(space) != 0) {
+    }
+  } catch (const CancelledError&) {
+    if (!deadline.caused_cancellation()) throw;
+  }
+}
+
+std::string seconds_text(std::chrono::milliseconds limit) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%.3g s", std::chrono::duration<double>(limit).count());
+  return text;
+}
+
+/// Serves one connection until the client closes it, asks to, breaks it,
+/// or overstays a limit of `options`. Holds `slot` (of max_connections)
+/// until it ends. Never throws but CancelledError: one bad client must not
+/// stop the server.
+Task<> serve_connection(Socket socket, Server::Handler& handler, std::size_t& requests, const ServerOptions& options,
+                        std::shared_ptr<detail::TlsContext> tls_context, Semaphore::Permit slot) {
+  // Moved here so that the slot is freed as this body ends, not when the
+  // task group drops the frame.
+  const Semaphore::Permit held = std::move(slot);
+  const Clock::time_point accepted = Clock::now();
+  detail::RequestParser parser({.max_body_size = options.client_max_size});
+  Reader reader{socket};
   std::unique_ptr<detail::TlsStream> tls;
   std::exception_ptr cancelled;
   bool graceful = true;  // a TLS connection ends with close_notify
   try {
+    // The first request's head, handshake included, is due a header timeout after accept.
+    const std::optional<Clock::time_point> first_head_due = deadline_after(accepted, options.client_header_timeout);
+    bool open = true;
     if (tls_context) {
       tls = std::make_unique<detail::TlsStream>(std::move(tls_context), socket);
-      co_await tls->accept();
+      reader.tls = tls.get();
+      open = co_await handshake(*tls, first_head_due);
     }
-    for (bool open = true; open;) {
+    for (bool first = true; open; first = false) {
       parser.start();
-      while (!parser.message_complete() && !parser.failed()) {
-        if (!pending.empty()) {
-          const std::size_t used = parser.feed(pending);
-          pending.erase(0, used);
-          continue;
-        }
-        const auto space = std::span(reinterpret_cast<std::byte*>(buffer.get()), 16384);
-        std::size_t n = 0;
-        if (tls) {
-          n = co_await tls->read(space);
-        } else {
-          n = co_await socket.recv(space);
-        }
-        if (n == 0) {
-          open = false;
-          break;
-        }
-        const std::string_view data(buffer.get(), n);
-        const std::size_t used = parser.feed(data);
-        if (used < n && !parser.failed()) pending.assign(data.substr(used));
+      const ReadEnd end = first ? co_await read_request(reader, parser, first_head_due, std::nullopt)
+                                : co_await read_request(reader, parser,
+                                                        deadline_after(Clock::now(), options.keepalive_timeout),
+                                                        options.client_header_timeout);
+      if (end == ReadEnd::closed || end == ReadEnd::idle_timeout) break;
+      if (end == ReadEnd::head_timeout) {
+        co_await refuse(reader, 408,
+                        "request timeout: the request head did not arrive within " +
+                            seconds_text(options.client_header_timeout));
+        break;
       }
-      if (!open) break;
       if (parser.failed()) {
-        ServerExchange bad(socket, tls.get(), {});
-        bad.close_connection();
-        co_await bad.respond(parser.error_status(), "bad request: " + parser.error() + "\n");
+        co_await refuse(reader, parser.error_status(), "bad request: " + parser.error());
         break;
       }
       auto& head = parser.head();
@@ -209,8 +317,12 @@ Task<> serve_connection(Socket socket, Server::Handler& handler, std::size_t& re
 
 Task<> Server::serve() {
   State& s = *state_;
-  co_await async_with(TaskGroup{}, [&s](TaskGroup& group) -> Task<> {
+  // Each connection holds a slot; at the cap, accept waits for one to end.
+  const std::size_t cap = s.options.max_connections;
+  Semaphore slots(cap == 0 ? std::numeric_limits<std::size_t>::max() : cap);
+  co_await async_with(TaskGroup{}, [&s, &slots](TaskGroup& group) -> Task<> {
     for (;;) {
+      Semaphore::Permit slot = co_await slots.hold();
       Socket socket;
       bool out_of_resources = false;
       try {
@@ -227,7 +339,8 @@ Task<> Server::serve() {
         continue;
       }
       ++s.connections;
-      group.create_task(serve_connection(std::move(socket), s.handler, s.requests, s.tls));
+      group.create_task(
+          serve_connection(std::move(socket), s.handler, s.requests, s.options, s.tls, std::move(slot)));
     }
   });
 }

@@ -104,6 +104,8 @@ seed("bad-chunk-size", 0x01, h("HTTP/1.1 200 OK", [("Transfer-Encoding", "chunke
 seed("chunk-size-overflow", WHOLE, h("HTTP/1.1 200 OK", [("Transfer-Encoding", "chunked")], b"ffffffffffffffffff\r\nabc\r\n"))
 seed("bad-status-line", WHOLE, b"HTTP/1.1 2x0 OK\r\nContent-Length: 0\r\n\r\n")
 seed("header-obs-fold-and-bare-lf", 0x03, b"HTTP/1.1 200 OK\nX-A: 1\r\n  continued\r\nContent-Length: 1\n\nz")
+# Bare LF throughout, body delimited by close (curl's test 1417), cut a byte or two at a time.
+seed("bare-lf-close-delimited", 0x00, b"HTTP/1.0 200 OK\nFoo: abc\n\nBODY")
 seed("extra-bytes-after", KEEP | WHOLE, h("HTTP/1.1 200 OK", [("Content-Length", "2")], b"okHTTP/1.1 200 OK\r\n\r\n"), h("HTTP/1.1 200 OK", [("Content-Length", "0")]))
 seed("empty-answer", WHOLE, b"")
 seed("status-404-json", CHUNKS | WHOLE, h("HTTP/1.1 404 Not Found", [("Content-Type", "application/json"), ("Content-Length", "16")], b'{"error":"nope"}'))
@@ -130,3 +132,11 @@ parser_seed("request-bad-method", PARSE_REQUESTS | 0x03, b"G T / HTTP/1.1\r\n\r\
 # Regression: refused whole for the bad character, cut for being the 129th name.
 parser_seed("request-129th-name-bad-token", PARSE_REQUESTS | 0x02,
             req("GET / HTTP/1.1", [("X-%d" % i, "v") for i in range(128)])[:-2] + b"X-129th\x01bad: v\r\n\r\n")
+# Smuggling attempts the server's parser refuses (see http/parser.cpp).
+parser_seed("request-bare-lf", PARSE_REQUESTS | 0x01, b"GET / HTTP/1.1\nHost: h\n\n")
+parser_seed("request-bare-cr-te", PARSE_REQUESTS | 0x02,
+            b"POST / HTTP/1.1\r\nHost: h\r\nX-Abc: \rxTransfer-Encoding: chunked\r\n\r\n1\r\nA\r\n0\r\n\r\n")
+parser_seed("request-obs-fold-content-length", PARSE_REQUESTS | 0x03,
+            b"POST / HTTP/1.1\r\nHost: h\r\nX: a\r\n Content-Length: 5\r\n\r\nabcde")
+parser_seed("request-chunk-without-crlf", PARSE_REQUESTS | 0x00,
+            req("POST / HTTP/1.1", [("Host", "h"), ("Transfer-Encoding", "chunked")], b"3\r\nabcXX0\r\n\r\n"))

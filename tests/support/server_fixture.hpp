@@ -30,8 +30,10 @@ coring::Task<> serve_beside(AnyServer& server, Body& body) {
 
 template <class Body>
 coring::Task<> serve_while(coring::http::Server::Handler handler, Body& body,
-                           std::optional<coring::http::ServerTLS> tls = std::nullopt) {
-  coring::http::Server server(coring::SocketAddress::parse("127.0.0.1:0"), std::move(handler), std::move(tls));
+                           std::optional<coring::http::ServerTLS> tls = std::nullopt,
+                           coring::http::ServerOptions options = {}) {
+  coring::http::Server server(coring::SocketAddress::parse("127.0.0.1:0"), std::move(handler), std::move(tls),
+                              options);
   co_await serve_beside(server, body);
 }
 
@@ -47,6 +49,13 @@ inline coring::Task<> answer_then_drop(coring::http::ServerExchange& ex) {
 template <class Body>
 void with_server(Body body, coring::http::Server::Handler handler = coring::http::builtin_routes()) {
   coring::run(serve_while(std::move(handler), body));
+}
+
+/// The same with `options`' limits.
+template <class Body>
+void with_server_options(coring::http::ServerOptions options, Body body,
+                         coring::http::Server::Handler handler = coring::http::builtin_routes()) {
+  coring::run(serve_while(std::move(handler), body, std::nullopt, options));
 }
 
 /// The same over https, with `tls`'s certificate.

@@ -2,6 +2,8 @@
 // coring::http::Server: a small HTTP/1.1 server on the loop, with keep-alive.
 // It is the target of the integration tests and of coring-bench's embedded
 // mode; builtin_routes() is the set of routes they use.
+#include <chrono>
+#include <cstddef>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -25,6 +27,32 @@ struct ServerTLS {
   /// If set, a client must present a certificate this CA (PEM) signed, or
   /// the handshake fails (nginx's ssl_verify_client on, failing in TLS).
   std::string client_ca_file = {};
+};
+
+/// What one client may take of the server, as nginx and aiohttp's web
+/// server bound it. A limit of 0 is none.
+struct ServerOptions {
+  /// The largest request body read, in bytes (aiohttp's client_max_size and
+  /// its default). A larger declared Content-Length is answered 413 before
+  /// the body is read; a chunked body, once it grows past the limit. Then
+  /// the connection is closed.
+  std::size_t client_max_size = 1024 * 1024;
+  /// Time for a request's whole head to arrive (nginx's client_header_timeout
+  /// and its default): from accept for a connection's first request, TLS
+  /// handshake included; from its first byte for the next ones. A client
+  /// that sent part of a head by then gets 408 (it is waiting for an
+  /// answer to it); one that sent nothing is closed without a word (there
+  /// is no request to answer). Either way the connection is closed.
+  std::chrono::milliseconds client_header_timeout = std::chrono::seconds(60);
+  /// How long a keep-alive connection may wait for the first byte of its
+  /// next request (aiohttp's keepalive_timeout and its default); then it is
+  /// closed without a word.
+  std::chrono::milliseconds keepalive_timeout = std::chrono::seconds(75);
+  /// Connections served at once. At the cap the server stops accepting
+  /// until one ends: the next clients wait in the kernel's listen backlog
+  /// and are served late rather than refused. (Past the process's limit on
+  /// descriptors, accepting pauses anyway: EMFILE.)
+  std::size_t max_connections = 10'000;
 };
 
 struct ServerRequest {
@@ -78,9 +106,10 @@ class Server {
   /// Binds and listens at once (port 0 picks a free port); serves once
   /// serve() is awaited. With `tls`, every connection is https (a client
   /// whose handshake fails is dropped); the files are loaded here.
-  Server(const SocketAddress& address, Handler handler, std::optional<ServerTLS> tls = std::nullopt);
+  Server(const SocketAddress& address, Handler handler, std::optional<ServerTLS> tls = std::nullopt,
+         ServerOptions options = {});
   /// On a listener bound already (e.g. one of several sharing a port).
-  Server(Listener listener, Handler handler, std::optional<ServerTLS> tls = std::nullopt);
+  Server(Listener listener, Handler handler, std::optional<ServerTLS> tls = std::nullopt, ServerOptions options = {});
   Server(Server&&) noexcept;
   ~Server();
 
