@@ -8,6 +8,8 @@
 
 #include "coring/detail/frame_pool.hpp"
 #include "coring/errors.hpp"
+#include "coring/task_handle.hpp"
+#include "coring/sync.hpp"
 #include "deadline.hpp"
 
 namespace coring::http::detail {
@@ -114,6 +116,21 @@ Task<> send_streamed(Connection& c, const PreparedRequest& r, bool reused) {
     co_await send_out(c, r, reused);
     c.out.clear();
     if (chunk.empty()) co_return;
+  }
+}
+
+/// Sends the request in c.out and its body, under `total`.
+Task<> send_request(Connection& c, const PreparedRequest& r, bool reused, const Deadline& total) {
+  PhaseDeadline phase(total);
+  try {
+    if (r.body_stream) {
+      co_await send_streamed(c, r, reused);
+    } else {
+      co_await send_out(c, r, reused);
+    }
+  } catch (const CancelledError&) {
+    if (phase.expired()) phase.raise(r.url);
+    throw;
   }
 }
 
@@ -235,8 +252,9 @@ class NativeBody final : public BodySource {
   }
 
   /// Feeds the parser what an earlier response left unread (pipelining), or
-  /// else reads once from the socket, under sock_read and total.
-  Task<> receive(Connection& c) {
+  /// else reads once from the socket, under total and (`sock_read`) the
+  /// request's sock_read.
+  Task<> receive(Connection& c, bool sock_read = true) {
     if (!payload_error_.empty()) throw ClientPayloadError(payload_error_);
     if (c.has_unread()) {
       const std::size_t begin = std::exchange(c.unread_begin, 0);
@@ -244,7 +262,7 @@ class NativeBody final : public BodySource {
       parse(c, begin, end);
       co_return;
     }
-    const Deadline d = earliest({total_, Deadline::from_now(timeout_, TimeoutKind::sock_read)});
+    const Deadline d = sock_read ? earliest({total_, Deadline::from_now(timeout_, TimeoutKind::sock_read)}) : total_;
     std::size_t n = 0;
     {
       PhaseDeadline phase(d);
@@ -289,6 +307,9 @@ class NativeBody final : public BodySource {
   }
 
   Lease& lease() noexcept { return lease_; }
+  /// The connection is closed once the response is read (its request was
+  /// not sent whole).
+  void close_after() noexcept { force_close_ = true; }
 
   /// Its turn to read has come: the connection's parser is its own from now on.
   void start_reading(bool head_request) {
@@ -355,6 +376,128 @@ class NativeBody final : public BodySource {
   bool reading_ = false;
   std::string payload_error_;
 };
+
+/// Reads the response's head: a stale pooled connection (it broke before
+/// any byte of an answer) is told apart, for a retry.
+Task<> read_head(Connection& c, NativeBody& body, bool reused, bool sock_read) {
+  while (!c.parser.head_complete()) {
+    try {
+      co_await body.receive(c, sock_read);
+    } catch (const ServerDisconnectedError& e) {
+      if (reused && !c.parser.started()) throw StaleConnection{e.what()};
+      throw;
+    }
+  }
+}
+
+constexpr bool always = true;
+
+/// Runs `task`, then sets `done`, whichever way it ends.
+Task<> then_set(Task<> task, Event& done) {
+  try {
+    co_await std::move(task);
+  } catch (...) {
+    done.set();
+    throw;
+  }
+  done.set();
+}
+
+/// Whether `failure` says the connection broke (the server may have
+/// answered, then closed), rather than the producer of a streamed body
+/// failing or a deadline passing.
+bool connection_broke(const std::exception_ptr& failure) {
+  try {
+    std::rethrow_exception(failure);
+  } catch (const StaleConnection&) {
+    return true;
+  } catch (const ServerDisconnectedError&) {
+    return true;
+  } catch (...) {
+    return false;
+  }
+}
+
+/// Sends a request with a body while its response's head is read, as curl
+/// and Go do: a server may answer before the body is in (413, 401, a
+/// redirect) and stop reading it, or answer and close. A final answer of
+/// 300 or more that comes first stops the sending; a 2xx lets the body go
+/// on to its end (the server is reading it). Returns whether the request
+/// went out whole; if not, its connection is closed after the response.
+/// Until the body is out the head is awaited under `total` alone: the
+/// server owes no byte before the end, so sock_read counts from there.
+Task<bool> upload(Connection& c, const PreparedRequest& r, NativeBody& body, bool reused, const Deadline& total) {
+  constexpr bool without_sock_read = false;
+  Event one_done;
+  auto sending = create_task(then_set(send_request(c, r, reused, total), one_done));
+  auto reading = create_task(then_set(read_head(c, body, reused, without_sock_read), one_done));
+  std::exception_ptr cancelled;
+  try {
+    co_await one_done.wait();
+  } catch (const CancelledError&) {
+    cancelled = std::current_exception();
+  }
+  if (cancelled) {
+    // Both borrow the connection, which goes with this frame: ended first.
+    sending.cancel();
+    reading.cancel();
+    for (auto* task : {&sending, &reading}) {
+      try {
+        co_await *task;
+      } catch (...) {
+      }
+    }
+    std::rethrow_exception(cancelled);
+  }
+  std::exception_ptr send_failure;
+  bool read_again = false;  // the body is out, the head not yet in: read on under sock_read
+  if (sending.done()) {
+    try {
+      co_await sending;
+      read_again = !reading.done();
+    } catch (...) {
+      send_failure = std::current_exception();
+      // A broken connection may still hold the answer; anything else ends it.
+      if (!connection_broke(send_failure)) reading.cancel();
+    }
+    // Stopping a read loses no byte: one that came meanwhile is parsed.
+    if (read_again) reading.cancel();
+  }
+  std::exception_ptr read_failure;
+  try {
+    co_await reading;
+    read_again = false;
+  } catch (const CancelledError&) {
+    if (!read_again) read_failure = std::current_exception();
+  } catch (...) {
+    read_failure = std::current_exception();
+    read_again = false;
+  }
+  if (read_again) {
+    try {
+      co_await read_head(c, body, reused, always);
+    } catch (...) {
+      read_failure = std::current_exception();
+    }
+  }
+  if (!sending.done() && (read_failure || c.parser.head().status >= 300)) sending.cancel();
+  if (!send_failure) {
+    try {
+      co_await sending;
+    } catch (...) {
+      send_failure = std::current_exception();
+    }
+  }
+  if (read_failure) {
+    // No answer: the send's own failure, if any, is the one to give (a
+    // producer's exception as is; a stale pooled connection is retried).
+    if (send_failure && (!connection_broke(send_failure) || !c.parser.started())) std::rethrow_exception(send_failure);
+    std::rethrow_exception(read_failure);
+  }
+  // With the answer in, a failed or stopped send only means the server
+  // stopped reading: the answer stands.
+  co_return send_failure == nullptr;
+}
 
 }  // namespace
 
@@ -517,6 +660,7 @@ Task<ClientResponse> NativeBackend::send(const PreparedRequest& r) {
   // A streamed body has been consumed by the first attempt.
   const bool replayable = is_idempotent(r.method) && !r.body_stream;
   const bool pipelinable = replayable && options_.pipelining > 1;
+  const bool uploads = r.body_stream || !r.body.empty();
   const Deadline total = Deadline::after(r.started, r.timeout, TimeoutKind::total);
   for (int attempt = 0;; ++attempt) {
     Timings timings;
@@ -540,12 +684,12 @@ Task<ClientResponse> NativeBackend::send(const PreparedRequest& r) {
           const bool may_write = co_await c.pipeline.turn(ticket, Pipeline::Phase::write);
           if (!may_write) throw StaleConnection{"a request ahead of it on the connection failed"};
           write_request(c, r, options_.force_close);
-          if (r.body_stream) {
-            co_await send_streamed(c, r, reused);
-          } else {
+          if (!uploads) {
             co_await send_out(c, r, reused);
+            c.pipeline.done(ticket, Pipeline::Phase::write);
           }
-          c.pipeline.done(ticket, Pipeline::Phase::write);
+          // An upload's answer may come while its body goes out: its turn
+          // to read comes first.
           const bool may_read = co_await c.pipeline.turn(ticket, Pipeline::Phase::read);
           if (!may_read) throw StaleConnection{"a request ahead of it on the connection failed"};
         } catch (const CancelledError&) {
@@ -555,13 +699,15 @@ Task<ClientResponse> NativeBackend::send(const PreparedRequest& r) {
       }
       body->start_reading(r.method == "HEAD");
       const auto sent = loop_now();
-      while (!c.parser.head_complete()) {
-        try {
-          co_await body->receive(c);
-        } catch (const ServerDisconnectedError& e) {
-          if (reused && !c.parser.started()) throw StaleConnection{e.what()};
-          throw;
+      if (uploads) {
+        const bool whole = co_await upload(c, r, *body, reused, total);
+        if (!whole) {
+          body->close_after();
+          c.pipeline.break_after(ticket);
         }
+        c.pipeline.done(ticket, Pipeline::Phase::write);
+      } else {
+        co_await read_head(c, *body, reused, always);
       }
       timings.first_byte = since(sent);
     } catch (const StaleConnection& stale) {

@@ -38,21 +38,44 @@ struct ResponseParser::Callbacks {
     s.head_.reason.append(at, length);
     return 0;
   }
-  // Trailers (after a chunked body) are not part of the head: dropped.
+  // Trailers (after a chunked body) are not part of the head: dropped,
+  // under the limits of a head (fields, and bytes in all).
   static int on_header_field(llhttp_t* p, const char* at, std::size_t length) {
     auto& s = self(p);
-    if (s.head_complete_) return 0;
+    if (s.head_complete_) return trailer_piece(s, length);
     const FieldReader::Limit limit = s.fields_.name_piece(s.head_.headers, {at, length}, s.limits_);
     return limit == FieldReader::Limit::none ? 0 : refuse(s, limit);
   }
   static int on_header_value(llhttp_t* p, const char* at, std::size_t length) {
     auto& s = self(p);
-    if (s.head_complete_) return 0;
+    if (s.head_complete_) return trailer_piece(s, length);
     const FieldReader::Limit limit = s.fields_.value_piece(s.head_.headers, {at, length}, s.limits_);
     return limit == FieldReader::Limit::none ? 0 : refuse(s, limit);
   }
   static int on_header_value_complete(llhttp_t* p) {
-    self(p).fields_.value_complete();
+    auto& s = self(p);
+    if (s.head_complete_ && ++s.trailer_fields_ > s.limits_.max_headers) {
+      s.fail("more than " + std::to_string(s.limits_.max_headers) + " trailer fields", true);
+      return -1;
+    }
+    s.fields_.value_complete();
+    return 0;
+  }
+  static int trailer_piece(ResponseParser& s, std::size_t length) {
+    s.trailer_bytes_ += length;
+    if (s.trailer_bytes_ <= s.limits_.max_line_size) return 0;
+    s.fail("trailer section longer than " + std::to_string(s.limits_.max_line_size) + " bytes", true);
+    return -1;
+  }
+  static int on_chunk_extension(llhttp_t* p, const char*, std::size_t length) {
+    auto& s = self(p);
+    s.extension_bytes_ += length;
+    if (s.extension_bytes_ <= s.limits_.max_line_size) return 0;
+    s.fail("chunk extensions longer than " + std::to_string(s.limits_.max_line_size) + " bytes", true);
+    return -1;
+  }
+  static int on_chunk_header(llhttp_t* p) {
+    self(p).extension_bytes_ = 0;
     return 0;
   }
   [[gnu::cold, gnu::noinline]] static int refuse(ResponseParser& s, FieldReader::Limit limit) {
@@ -75,7 +98,11 @@ struct ResponseParser::Callbacks {
     // After HEAD, and in a 1xx, 204 or 304, there is no body whatever the
     // headers say (RFC 9112 6.3; a 304 may carry the Content-Length of the
     // representation). llhttp 8 skips it only when we return 1.
-    if (s.head_.status >= 100 && s.head_.status < 200) return 1;  // interim: skipped at its end
+    if (s.head_.status >= 100 && s.head_.status < 200) {  // interim: skipped at its end
+      if (++s.interim_ <= max_interim_responses) return 1;
+      s.fail("more than " + std::to_string(max_interim_responses) + " interim (1xx) responses", false);
+      return -1;
+    }
     s.head_complete_ = true;
     // Known from the head already (a client deciding how to pipeline needs
     // it then); set again, finally, at the message's end.
@@ -113,6 +140,9 @@ ResponseParser::ResponseParser(ParserLimits limits) : state_(std::make_unique<St
   state_->settings.on_headers_complete = &Callbacks::on_headers_complete;
   state_->settings.on_body = &Callbacks::on_body;
   state_->settings.on_message_complete = &Callbacks::on_message_complete;
+  state_->settings.on_chunk_extension_name = &Callbacks::on_chunk_extension;
+  state_->settings.on_chunk_extension_value = &Callbacks::on_chunk_extension;
+  state_->settings.on_chunk_header = &Callbacks::on_chunk_header;
   start(false);
 }
 
@@ -126,6 +156,7 @@ void ResponseParser::start(bool head_request) {
   body_.clear();
   body_total_ = 0;
   last_byte_ = 0;
+  interim_ = trailer_bytes_ = trailer_fields_ = extension_bytes_ = 0;
   error_.clear();
   // The head is reset where the next message begins (on_message_begin).
 }

@@ -130,8 +130,17 @@ class ResponseParser {
   std::size_t line_size_ = 0;  // of the status line
   std::uint64_t body_total_ = 0;
   char last_byte_ = 0;  // of the last feed: is an LF at the next one's start bare?
+  // What is read and dropped is bounded too: a server could send it without
+  // end, costing CPU until the total timeout.
+  std::size_t interim_ = 0;          // 1xx responses skipped before this one
+  std::size_t trailer_bytes_ = 0;    // of the trailer section, names and values
+  std::size_t trailer_fields_ = 0;
+  std::size_t extension_bytes_ = 0;  // of the current chunk's extensions
   std::string error_;
 };
+
+/// At most this many interim (1xx) responses before the final one (Go's limit).
+inline constexpr std::size_t max_interim_responses = 5;
 
 struct RequestHead {
   std::string method;

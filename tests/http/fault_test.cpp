@@ -111,6 +111,12 @@ TEST_CASE("a malformed status line, header or chunk size, or a 1 MiB head, is a 
   expect_fault("/bad-chunk-size", Phase::body, is<ClientPayloadError>());
 }
 
+TEST_CASE("what is read and dropped is bounded: interim responses, trailer fields, chunk extensions") {
+  expect_fault("/many-interim", Phase::head, is<InvalidResponseError>());
+  expect_fault("/endless-trailer", Phase::body, is<ClientPayloadError>());
+  expect_fault("/long-chunk-extension", Phase::body, is<ClientPayloadError>());
+}
+
 TEST_CASE("a body over the session's max_body_size is a ClientPayloadError") {
   expect_fault("/big-body/1048576", Phase::body, is<ClientPayloadError>(), {.max_body_size = 65536});
 }

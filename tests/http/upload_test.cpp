@@ -294,3 +294,69 @@ TEST_CASE("a session's default Content-Type gives way to a multipart body's own"
     });
   });
 }
+
+namespace {
+
+/// Reads a request's head from `socket`, and nothing of its body; then
+/// answers 413 at once and either keeps the connection open unread (as a
+/// server that stops reading does) until the client closes it, or closes at
+/// once (unread bytes make that a reset).
+Task<> answer_early(Listener& listener, bool close_at_once) {
+  Socket socket = co_await listener.accept();
+  std::string head;
+  std::byte buffer[4096];
+  while (head.find("\r\n\r\n") == std::string::npos) {
+    const std::size_t n = co_await socket.recv(buffer);
+    if (n == 0) co_return;
+    head.append(reinterpret_cast<const char*>(buffer), n);
+  }
+  const std::string_view answer = "HTTP/1.1 413 Payload Too Large\r\nContent-Length: 8\r\n\r\ntoo big\n";
+  co_await socket.send_all(std::as_bytes(std::span(answer.data(), answer.size())));
+  if (!close_at_once) {
+    co_await sleep(300ms);  // the client has the answer; it must not wait for the send to end
+    for (int i = 0; i < 1000; ++i) {  // then drain until it closes (bounded: 4 MB at most)
+      if (co_await wait_for(socket.recv(buffer), 10s) == 0) break;
+    }
+  }
+  co_await socket.close();
+}
+
+Task<> upload_against_early_answer(bool close_at_once) {
+  Listener listener = Listener::bind(SocketAddress::parse("127.0.0.1:0"));
+  auto serving = create_task(answer_early(listener, close_at_once));
+  const std::string url = "http://127.0.0.1:" + std::to_string(listener.local_address().port()) + "/upload";
+  co_await with_session({.timeout = {.total = Seconds(20)}}, [&](ClientSession& s) -> Task<> {
+    const auto started = std::chrono::steady_clock::now();
+    RequestOptions o{.body = std::string(32 << 20, 'x')};  // far more than the socket buffers hold
+    auto r = co_await s.post(url, std::move(o));
+    CHECK(r.status() == 413);
+    CHECK(co_await r.text() == "too big\n");
+    CHECK(std::chrono::steady_clock::now() - started < 10s);
+  });
+  co_await serving;
+  co_await listener.close();
+}
+
+}  // namespace
+
+TEST_CASE("an upload the server answers early (413) and stops reading returns that answer at once") {
+  run(upload_against_early_answer(false));
+}
+
+TEST_CASE("an upload the server answers early and then closes on returns that answer, not a broken pipe") {
+  run(upload_against_early_answer(true));
+}
+
+TEST_CASE("an upload whose answer is a 2xx sent early still goes out whole") {
+  with_server([](Server& server) -> Task<> {
+    co_await with_session({}, [&](ClientSession& s) -> Task<> {
+      for (int i = 0; i < 3; ++i) {
+        RequestOptions o{.body = pattern_bytes(300000)};
+        auto r = co_await s.post(server.base_url() + "/echo", std::move(o));
+        const std::string echo = co_await r.read();
+        CHECK(echo.ends_with(pattern_bytes(300000)));
+        CHECK(r.timings.reused_connection == (i > 0));  // sent whole: the connection goes on
+      }
+    });
+  });
+}

@@ -93,6 +93,25 @@ Task<> handle(ServerExchange& ex) {
     co_await ex.respond(200, std::string_view("ok"));
     co_await coring::sleep(100ms);
     co_await ex.write_raw("HTTP/1.1 299 Unasked\r\nContent-Length: 6\r\n\r\npoison");
+  } else if (path == "/many-interim") {
+    std::string out;
+    for (int i = 0; i < 1000; ++i) out += "HTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\n";
+    co_await ex.write_raw(out + "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+    ex.close_connection();
+  } else if (path == "/endless-trailer") {
+    co_await ex.write_raw("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n");
+    const std::string fields = [] {
+      std::string out;
+      for (int i = 0; i < 1000; ++i) out += "X-T" + std::to_string(i) + ": v\r\n";
+      return out;
+    }();
+    for (int i = 0; i < 1000; ++i) co_await ex.write_raw(fields);  // a few MB of fields, no end
+    ex.close_connection();
+  } else if (path == "/long-chunk-extension") {
+    co_await ex.write_raw("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2;ext=");
+    const std::string value(65536, 'e');
+    for (int i = 0; i < 100; ++i) co_await ex.write_raw(value);
+    ex.close_connection();
   } else if (path == "/twice") {
     const std::string once = "HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nonce";
     co_await ex.write_raw(once + once);

@@ -23,6 +23,9 @@ namespace test_support {
 ///   /flaky                   "ok"; then, at random one time in two, closes 0-3 ms later
 ///   /endless-redirect        302 to /ok with a chunked body that goes on (4 GiB)
 ///   /late-extra              "ok", then 100 ms later a 299 response nobody asked for
+///   /many-interim            1000 interim 103 responses, then the 200
+///   /endless-trailer         a chunked body, then trailer fields without end (a few MB)
+///   /long-chunk-extension    a chunk size line with 6.5 MB of extension
 ///   /twice                   answers the one request with two whole responses
 coring::http::Server::Handler fault_routes();
 
