@@ -204,10 +204,12 @@ Clock::time_point idle_deadline(std::optional<long> server_seconds, Seconds keep
 /// The body of a response read from a pooled connection.
 class NativeBody final : public BodySource {
  public:
+  /// `reused`: the connection was pooled, and one that breaks before any
+  /// byte of an answer was most likely closed while idle (StaleConnection).
   NativeBody(Lease lease, Pipeline::Ticket ticket, const PreparedRequest& request, const Deadline& total,
-             bool force_close)
+             bool force_close, bool reused)
       : lease_(std::move(lease)), ticket_(ticket), url_(&request.url), timeout_(request.timeout), total_(total),
-        force_close_(force_close) {}
+        force_close_(force_close), reused_(reused) {}
   NativeBody(const NativeBody&) = delete;
   NativeBody& operator=(const NativeBody&) = delete;
   /// The URL the body's errors name from now on: the response's.
@@ -262,7 +264,9 @@ class NativeBody final : public BodySource {
       parse(c, begin, end);
       co_return;
     }
-    const Deadline d = sock_read ? earliest({total_, Deadline::from_now(timeout_, TimeoutKind::sock_read)}) : total_;
+    Deadline d = total_;
+    if (sock_read) [[likely]]
+      d = earliest({total_, Deadline::from_now(timeout_, TimeoutKind::sock_read)});
     std::size_t n = 0;
     {
       PhaseDeadline phase(d);
@@ -284,8 +288,8 @@ class NativeBody final : public BodySource {
         if (c.parser.head_complete())
           throw ClientPayloadError("response body of " + url_->to_string() + " is incomplete: the connection broke: " +
                                    std::strerror(e.code().value()));
-        throw ServerDisconnectedError("connection to " + url_->origin() + " broke while reading the response to " +
-                                      url_->to_string() + ": " + std::strerror(e.code().value()));
+        disconnected("connection to " + url_->origin() + " broke while reading the response to " + url_->to_string() +
+                     ": " + std::strerror(e.code().value()));
       }
     }
     if (n == 0) {
@@ -299,7 +303,7 @@ class NativeBody final : public BodySource {
                                  "marks the body's end");
       // A head cut short by a close is a server gone away, not a malformed one.
       if (p.failed() && !p.error_in_body())
-        throw ServerDisconnectedError(url_->origin() + ": " + p.error() + " to " + url_->to_string());
+        disconnected(url_->origin() + ": " + p.error() + " to " + url_->to_string());
       check(p);
     } else {
       parse(c, 0, n);
@@ -330,6 +334,12 @@ class NativeBody final : public BodySource {
     check(p);
   }
 
+  /// The connection broke before the head was in.
+  [[noreturn]] void disconnected(std::string what) const {
+    if (reused_ && !lease_.connection->parser.started()) throw StaleConnection{std::move(what)};
+    throw ServerDisconnectedError(what);
+  }
+
   void check(ResponseParser& p) {
     if (p.failed()) {
       // A bad body is the reader's error, raised once the good bytes before
@@ -338,7 +348,7 @@ class NativeBody final : public BodySource {
         payload_error_ = "response body of " + url_->to_string() + ": " + p.error();
         return;
       }
-      if (!p.started()) throw ServerDisconnectedError(url_->origin() + ": " + p.error() + " to " + url_->to_string());
+      if (!p.started()) disconnected(url_->origin() + ": " + p.error() + " to " + url_->to_string());
       throw InvalidResponseError("malformed response from " + url_->to_string() + ": " + p.error());
     }
   }
@@ -373,24 +383,15 @@ class NativeBody final : public BodySource {
   ClientTimeout timeout_;
   Deadline total_;
   bool force_close_;
+  bool reused_;
   bool reading_ = false;
   std::string payload_error_;
 };
 
-/// Reads the response's head: a stale pooled connection (it broke before
-/// any byte of an answer) is told apart, for a retry.
-Task<> read_head(Connection& c, NativeBody& body, bool reused, bool sock_read) {
-  while (!c.parser.head_complete()) {
-    try {
-      co_await body.receive(c, sock_read);
-    } catch (const ServerDisconnectedError& e) {
-      if (reused && !c.parser.started()) throw StaleConnection{e.what()};
-      throw;
-    }
-  }
+/// Reads the response's head.
+Task<> read_head(Connection& c, NativeBody& body, bool sock_read) {
+  while (!c.parser.head_complete()) co_await body.receive(c, sock_read);
 }
-
-constexpr bool always = true;
 
 /// Runs `task`, then sets `done`, whichever way it ends.
 Task<> then_set(Task<> task, Event& done) {
@@ -430,7 +431,7 @@ Task<bool> upload(Connection& c, const PreparedRequest& r, NativeBody& body, boo
   constexpr bool without_sock_read = false;
   Event one_done;
   auto sending = create_task(then_set(send_request(c, r, reused, total), one_done));
-  auto reading = create_task(then_set(read_head(c, body, reused, without_sock_read), one_done));
+  auto reading = create_task(then_set(read_head(c, body, without_sock_read), one_done));
   std::exception_ptr cancelled;
   try {
     co_await one_done.wait();
@@ -475,7 +476,7 @@ Task<bool> upload(Connection& c, const PreparedRequest& r, NativeBody& body, boo
   }
   if (read_again) {
     try {
-      co_await read_head(c, body, reused, always);
+      co_await read_head(c, body, true);
     } catch (...) {
       read_failure = std::current_exception();
     }
@@ -672,7 +673,8 @@ Task<ClientResponse> NativeBackend::send(const PreparedRequest& r) {
     Connection& c = *lease.connection;
     const Pipeline::Ticket ticket = c.pipeline.take_ticket();
     if (pipelinable) pool_.offer(lease);
-    auto body = std::make_unique<NativeBody>(std::move(lease), ticket, r, total, options_.force_close);
+    auto body = std::make_unique<NativeBody>(std::move(lease), ticket, r, total, options_.force_close,
+                                             timings.reused_connection);
     body->keepalive_ = options_.keepalive_timeout;
     const bool reused = timings.reused_connection;
     try {
@@ -707,7 +709,7 @@ Task<ClientResponse> NativeBackend::send(const PreparedRequest& r) {
         }
         c.pipeline.done(ticket, Pipeline::Phase::write);
       } else {
-        co_await read_head(c, *body, reused, always);
+        while (!c.parser.head_complete()) co_await body->receive(c);
       }
       timings.first_byte = since(sent);
     } catch (const StaleConnection& stale) {
