@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <ctime>
 
+#include "public_suffix.hpp"
+
 namespace coring::http {
 
 namespace {
@@ -95,9 +97,14 @@ void CookieJar::set_cookie(std::string_view line, const URL& url, Clock::time_po
     if (key == "domain" && !value.empty()) {
       std::string domain = lower(value);
       if (domain.front() == '.') domain.erase(0, 1);
+      if (domain.empty()) continue;
       if (!domain_matches(url.host(), domain)) return;  // a cookie for another site: refused
-      c.domain = domain;
-      c.host_only = false;
+      // RFC 6265 5.3 step 5: "Domain=co.uk" would reach every site under it;
+      // set by the suffix's own host, the cookie stays with that host.
+      const bool shared = !detail::is_public_suffix(domain);
+      if (!shared && domain != url.host()) return;
+      c.domain = std::move(domain);
+      c.host_only = !shared;
     } else if (key == "path" && !value.empty() && value.front() == '/') {
       c.path = std::string(value);
     } else if (key == "max-age") {

@@ -49,3 +49,26 @@ TEST_CASE("cookies that expire past the clock's end (2262) are kept, not wrapped
   jar.set_cookie("long=2; Max-Age=99999999999999999999", site, now);
   CHECK(jar.header_for(site, now + std::chrono::hours(24 * 365 * 200)) == "far=1; long=2");
 }
+
+TEST_CASE("a Domain that is a public suffix is refused, unless it is the host itself: then the cookie is host-only") {
+  CookieJar jar;
+  const auto now = CookieJar::Clock::now();
+  const URL site = URL::parse("http://a.example.co.uk/");
+  jar.set_cookie("icann=1; Domain=co.uk", site, now);
+  jar.set_cookie("tld=1; Domain=.COM", URL::parse("http://www.example.com/"), now);
+  jar.set_cookie("private=1; Domain=github.io", URL::parse("https://user.github.io/"), now);  // the list's private part
+  jar.set_cookie("unlisted=1; Domain=test", URL::parse("http://www.example.test/"), now);    // its "*" rule
+  jar.set_cookie("last=1; Domain=example.co.uk; Domain=co.uk", site, now);  // the last Domain counts
+  CHECK(jar.size() == 0);
+  CHECK(jar.header_for(URL::parse("http://bank.co.uk/"), now).empty());
+
+  jar.set_cookie("site=1; Domain=.example.co.uk", site, now);  // the registrable domain itself
+  CHECK(jar.header_for(URL::parse("http://b.example.co.uk/"), now) == "site=1");
+
+  const URL suffix_host = URL::parse("https://github.io/");
+  jar.set_cookie("self=1; Domain=github.io", suffix_host, now);
+  REQUIRE(jar.size() == 2);
+  CHECK(jar.cookies().back().host_only);
+  CHECK(jar.header_for(suffix_host, now) == "self=1");
+  CHECK(jar.header_for(URL::parse("https://user.github.io/"), now).empty());
+}
