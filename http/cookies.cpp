@@ -122,11 +122,24 @@ void CookieJar::set_cookie(std::string_view line, const URL& url, Clock::time_po
     }
   }
   if (max_age_expiry) c.expires = max_age_expiry;  // Max-Age wins over Expires
+  // A Secure cookie is an https origin's: over http (which anyone on the path
+  // can answer) none may be set, nor one that would replace, delete or shadow
+  // a Secure one of its name (RFC 6265bis storage model; the rule came from
+  // draft-ietf-httpbis-cookie-alone). Browsers and curl do the same.
+  if (!url.is_https() && (c.secure || shadows_secure(c))) return;
   std::erase_if(cookies_, [&](const Cookie& old) {
     return old.name == c.name && old.domain == c.domain && old.path == c.path;
   });
   if (c.expires && *c.expires <= now) return;  // expired: it only deleted
   cookies_.push_back(std::move(c));
+}
+
+bool CookieJar::shadows_secure(const Cookie& c) const {
+  return std::any_of(cookies_.begin(), cookies_.end(), [&](const Cookie& old) {
+    return old.secure && old.name == c.name &&
+           (domain_matches(old.domain, c.domain) || domain_matches(c.domain, old.domain)) &&
+           path_matches(c.path, old.path);
+  });
 }
 
 void CookieJar::update(const Headers& response_headers, const URL& url, Clock::time_point now) {

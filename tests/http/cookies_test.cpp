@@ -17,7 +17,7 @@ TEST_CASE("the cookie jar sends cookies back by domain, path, expiry and Secure"
   jar.set_cookie("host=1", site, now);                                     // host-only, path /app
   jar.set_cookie("wide=2; Domain=.example.test; Path=/", site, now);       // every subdomain
   jar.set_cookie("deep=3; Path=/app/deeper", site, now);
-  jar.set_cookie("tls=4; Secure; Path=/", site, now);
+  jar.set_cookie("tls=4; Secure; Path=/", URL::parse("https://www.example.test/app/page"), now);
   jar.set_cookie("brief=5; Max-Age=60; Path=/", site, now);
   jar.set_cookie("old=6; Expires=Wed, 21 Oct 2015 07:28:00 GMT", site, now);  // already expired
   jar.set_cookie("evil=7; Domain=other.test", site, now);                     // not this site's to set
@@ -71,4 +71,26 @@ TEST_CASE("a Domain that is a public suffix is refused, unless it is the host it
   CHECK(jar.cookies().back().host_only);
   CHECK(jar.header_for(suffix_host, now) == "self=1");
   CHECK(jar.header_for(URL::parse("https://user.github.io/"), now).empty());
+}
+
+TEST_CASE("an http:// response can neither set a Secure cookie nor replace or shadow one (6265bis cookie-alone)") {
+  CookieJar jar;
+  const auto now = CookieJar::Clock::now();
+  const URL plain = URL::parse("http://www.example.test/");
+  const URL tls = URL::parse("https://www.example.test/");
+  jar.set_cookie("sid=forged; Secure; Path=/", plain, now);
+  CHECK(jar.size() == 0);
+
+  jar.set_cookie("sid=1; Secure; Path=/", tls, now);
+  jar.set_cookie("sid=2; Path=/", plain, now);                       // same name, domain and path
+  jar.set_cookie("sid=3; Path=/app", plain, now);                    // under its path: sent first
+  jar.set_cookie("sid=4; Domain=example.test; Path=/", plain, now);  // a wider domain
+  jar.set_cookie("sid=5; Path=/; Max-Age=0", plain, now);            // a deletion
+  CHECK(jar.size() == 1);
+  CHECK(jar.header_for(URL::parse("https://www.example.test/app/x"), now) == "sid=1");
+
+  jar.set_cookie("theme=dark; Path=/", plain, now);  // another name
+  jar.set_cookie("sid=6; Path=/", tls, now);         // over https it may be replaced
+  CHECK(jar.size() == 2);
+  CHECK(jar.header_for(URL::parse("http://www.example.test/app/x"), now).find("sid=6") != std::string::npos);
 }

@@ -28,8 +28,11 @@ class CookieJar {
   using Clock = std::chrono::system_clock;
 
   /// Stores the Set-Cookie fields of a response from `url`. A cookie whose
-  /// Domain does not cover the URL's host is ignored; one already expired
-  /// (Max-Age <= 0, Expires in the past) removes its namesake.
+  /// Domain does not cover the URL's host, or is a public suffix ("com",
+  /// "co.uk") other than the host itself, is ignored; so is, from an http://
+  /// URL, a Secure cookie or one named as a Secure cookie it would replace or
+  /// shadow. One already expired (Max-Age <= 0, Expires in the past) removes
+  /// its namesake.
   void update(const Headers& response_headers, const URL& url, Clock::time_point now = Clock::now());
   /// Stores one Set-Cookie value.
   void set_cookie(std::string_view set_cookie, const URL& url, Clock::time_point now = Clock::now());
@@ -42,6 +45,10 @@ class CookieJar {
   void clear() noexcept { cookies_.clear(); }
 
  private:
+  /// Whether `c` bears the name of a Secure cookie whose domain covers or is
+  /// covered by its own, at or above its path.
+  [[nodiscard]] bool shadows_secure(const Cookie& c) const;
+
   std::vector<Cookie> cookies_;
 };
 
