@@ -34,6 +34,38 @@ bool domain_matches(std::string_view host, std::string_view domain) {
   return host.size() > domain.size() && host.ends_with(domain) && host[host.size() - domain.size() - 1] == '.';
 }
 
+/// The cookies counted together against max_cookies_per_domain: a
+/// registrable domain's, its subdomains' included; an IP address's, or a
+/// public suffix host's (host-only cookies), alone.
+struct Site {
+  std::string_view name;
+  bool with_subdomains = false;
+
+  [[nodiscard]] bool contains(std::string_view domain) const {
+    return domain == name || (with_subdomains && domain_matches(domain, name));
+  }
+};
+
+Site site_of(std::string_view domain) {
+  if (is_ip_literal(domain)) return {domain};
+  const std::string_view registrable = detail::registrable_domain(domain);
+  if (registrable.empty()) return {domain};
+  return {registrable, true};
+}
+
+/// RFC 6265bis 5.6: a string with a control character other than HTAB
+/// (NUL, CR, LF among them) is ignored whole; none reaches a Cookie header.
+bool has_control(std::string_view s) {
+  return std::any_of(s.begin(), s.end(), [](char ch) {
+    const auto c = static_cast<unsigned char>(ch);
+    return (c < 0x20 && c != '\t') || c == 0x7f;
+  });
+}
+
+/// RFC 6265bis 5.6: a longer attribute value is ignored (its attribute, not
+/// the cookie), which bounds a stored Path.
+constexpr std::size_t max_attribute_size = 1024;
+
 /// RFC 6265 5.1.4.
 bool path_matches(std::string_view request_path, std::string_view cookie_path) {
   if (request_path == cookie_path) return true;
@@ -75,6 +107,7 @@ std::optional<CookieJar::Clock::time_point> parse_date(std::string_view text) {
 }  // namespace
 
 void CookieJar::set_cookie(std::string_view line, const URL& url, Clock::time_point now) {
+  if (has_control(line)) return;
   Cookie c;
   const auto semicolon = line.find(';');
   const std::string_view pair = trim(line.substr(0, semicolon));
@@ -82,7 +115,7 @@ void CookieJar::set_cookie(std::string_view line, const URL& url, Clock::time_po
   if (eq == std::string_view::npos) return;  // RFC 6265 5.2: no '=' means ignore
   c.name = std::string(trim(pair.substr(0, eq)));
   c.value = std::string(trim(pair.substr(eq + 1)));
-  if (c.name.empty()) return;
+  if (c.name.empty() || c.name.size() + c.value.size() > max_cookie_size) return;
   c.domain = url.host();
   c.path = default_path(url.path());
   std::optional<Clock::time_point> max_age_expiry;
@@ -94,6 +127,7 @@ void CookieJar::set_cookie(std::string_view line, const URL& url, Clock::time_po
     const auto aeq = attribute.find('=');
     const std::string key = lower(trim(attribute.substr(0, aeq)));
     const std::string_view value = aeq == std::string_view::npos ? "" : trim(attribute.substr(aeq + 1));
+    if (value.size() > max_attribute_size) continue;
     if (key == "domain" && !value.empty()) {
       std::string domain = lower(value);
       if (domain.front() == '.') domain.erase(0, 1);
@@ -127,11 +161,34 @@ void CookieJar::set_cookie(std::string_view line, const URL& url, Clock::time_po
   // a Secure one of its name (RFC 6265bis storage model; the rule came from
   // draft-ietf-httpbis-cookie-alone). Browsers and curl do the same.
   if (!url.is_https() && (c.secure || shadows_secure(c))) return;
-  std::erase_if(cookies_, [&](const Cookie& old) {
+  const auto same = std::find_if(cookies_.begin(), cookies_.end(), [&](const Cookie& old) {
     return old.name == c.name && old.domain == c.domain && old.path == c.path;
   });
-  if (c.expires && *c.expires <= now) return;  // expired: it only deleted
+  if (c.expires && *c.expires <= now) {  // expired: it only deletes its namesake
+    if (same != cookies_.end()) cookies_.erase(same);
+    return;
+  }
+  if (same != cookies_.end()) {
+    // In its namesake's place: the replacement keeps the old creation time
+    // (RFC 6265 5.3 step 11.3), which orders both the Cookie header and eviction.
+    *same = std::move(c);
+    return;
+  }
+  make_room(c.domain);
   cookies_.push_back(std::move(c));
+}
+
+void CookieJar::make_room(std::string_view domain) {
+  // The jar is in creation order, oldest first: RFC 6265 5.3 evicts by last
+  // access instead, which header_for would then have to write on every
+  // request; by creation, a site's flood evicts its own older cookies first.
+  const Site site = site_of(domain);
+  auto in_site = [&](const Cookie& old) { return site.contains(old.domain); };
+  for (auto n = static_cast<std::size_t>(std::count_if(cookies_.begin(), cookies_.end(), in_site));
+       n >= max_cookies_per_domain; --n)
+    cookies_.erase(std::find_if(cookies_.begin(), cookies_.end(), in_site));
+  if (cookies_.size() >= max_cookies)
+    cookies_.erase(cookies_.begin(), cookies_.begin() + static_cast<std::ptrdiff_t>(cookies_.size() - max_cookies + 1));
 }
 
 bool CookieJar::shadows_secure(const Cookie& c) const {
@@ -160,8 +217,12 @@ std::string CookieJar::header_for(const URL& url, Clock::time_point now) const {
   if (matching.empty()) return {};
   std::stable_sort(matching.begin(), matching.end(),
                    [](const Cookie* a, const Cookie* b) { return a->path.size() > b->path.size(); });
+  // The whole line, "Cookie: " included, within what servers read.
+  constexpr std::size_t room = max_header_line - std::string_view("Cookie: ").size();
   std::string header;
   for (const Cookie* c : matching) {
+    const std::size_t more = (header.empty() ? 0 : 2) + c->name.size() + 1 + c->value.size();
+    if (header.size() + more > room) break;  // as curl: the rest (shorter paths, younger) stay home
     if (!header.empty()) header += "; ";
     header += c->name;
     header += '=';

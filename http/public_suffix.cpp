@@ -36,10 +36,10 @@ bool is_public_suffix(std::string_view domain) {
 
 std::string_view registrable_domain(std::string_view domain) {
   const psl_ctx_t* psl = list();
-  if (psl == nullptr || domain.find('\0') != std::string_view::npos) return domain;
+  if (psl == nullptr || domain.find('\0') != std::string_view::npos) return {};
   const std::string name(domain);
   const char* registrable = psl_registrable_domain(psl, name.c_str());
-  if (registrable == nullptr) return domain;
+  if (registrable == nullptr) return {};
   return domain.substr(static_cast<std::size_t>(registrable - name.c_str()));
 }
 

@@ -13,8 +13,8 @@ namespace coring::http::detail {
 [[nodiscard]] bool is_public_suffix(std::string_view domain);
 
 /// The registrable part of `domain` (one label more than its public suffix:
-/// "example.co.uk" for "a.b.example.co.uk"), a suffix of `domain`; `domain`
-/// itself when it is a public suffix, or when no list could be loaded.
+/// "example.co.uk" for "a.b.example.co.uk"), a suffix of `domain`; empty when
+/// `domain` is a public suffix itself, or no list could be loaded.
 /// Meaningless for an IP literal: the caller keeps those apart.
 [[nodiscard]] std::string_view registrable_domain(std::string_view domain);
 

@@ -94,3 +94,61 @@ TEST_CASE("an http:// response can neither set a Secure cookie nor replace or sh
   CHECK(jar.size() == 2);
   CHECK(jar.header_for(URL::parse("http://www.example.test/app/x"), now).find("sid=6") != std::string::npos);
 }
+
+TEST_CASE("a cookie whose name and value pass 4096 bytes, or with a control character, is refused; so is a long attribute") {
+  CookieJar jar;
+  const auto now = CookieJar::Clock::now();
+  const URL site = URL::parse("http://example.test/dir/page");
+  jar.set_cookie("big=" + std::string(4093, 'v'), site, now);  // 4096 bytes: the most there may be
+  jar.set_cookie("huge=" + std::string(4093, 'v'), site, now);
+  jar.set_cookie(std::string("ctl=a\x01z"), site, now);
+  jar.set_cookie(std::string("nul=a") + '\0' + "z", site, now);
+  jar.set_cookie("lf=a\nSet-Cookie: b=c", site, now);
+  jar.set_cookie("tab=a\tz", site, now);  // HTAB is allowed
+  jar.set_cookie("far=1; Path=/" + std::string(1100, 'p'), site, now);  // that Path is ignored, not the cookie
+  REQUIRE(jar.size() == 3);
+  CHECK(jar.cookies()[0].name == "big");
+  CHECK(jar.cookies()[1].name == "tab");
+  CHECK(jar.cookies()[2].path == "/dir");
+}
+
+TEST_CASE("a site keeps 50 cookies, the jar 3000: past that the oldest go first") {
+  CookieJar jar;
+  const auto now = CookieJar::Clock::now();
+  jar.set_cookie("bystander=1", URL::parse("http://other.test/"), now);
+  // Subdomains count with their registrable domain: a.example.test and
+  // b.example.test share example.test's 50.
+  for (int i = 0; i < 60; ++i)
+    jar.set_cookie("c" + std::to_string(i) + "=1", URL::parse(i % 2 ? "http://a.example.test/" : "http://b.example.test/"),
+                   now);
+  CHECK(jar.size() == 1 + CookieJar::max_cookies_per_domain);
+  CHECK(jar.cookies().front().name == "bystander");
+  CHECK(jar.cookies()[1].name == "c10");  // c0 to c9 evicted, oldest first
+  CHECK(jar.header_for(URL::parse("http://other.test/"), now) == "bystander=1");
+
+  // A host that is a public suffix is a site of its own, not the owner of every name under it.
+  jar.set_cookie("own=1", URL::parse("http://test/"), now);
+  CHECK(jar.cookies()[1].name == "c10");
+
+  for (int site = 0; site < 61; ++site)
+    for (int i = 0; i < 50; ++i)
+      jar.set_cookie("k" + std::to_string(i) + "=1", URL::parse("http://s" + std::to_string(site) + ".test/"), now);
+  CHECK(jar.size() == CookieJar::max_cookies);
+  CHECK(jar.header_for(URL::parse("http://other.test/"), now).empty());
+  CHECK(jar.header_for(URL::parse("http://s0.test/"), now).empty());
+  CHECK_FALSE(jar.header_for(URL::parse("http://s60.test/"), now).empty());
+}
+
+TEST_CASE("the Cookie header stops before 8190 bytes: the cookies that do not fit are left out") {
+  CookieJar jar;
+  const auto now = CookieJar::Clock::now();
+  const URL site = URL::parse("http://example.test/a/b");
+  jar.set_cookie("first=" + std::string(4000, 'x') + "; Path=/a", site, now);
+  jar.set_cookie("second=" + std::string(4000, 'y') + "; Path=/", site, now);
+  jar.set_cookie("third=" + std::string(500, 'z') + "; Path=/", site, now);
+  const std::string header = jar.header_for(site, now);
+  CHECK(header.size() + std::string_view("Cookie: ").size() <= CookieJar::max_header_line);
+  CHECK(header.starts_with("first="));
+  CHECK(header.find("second=") != std::string::npos);
+  CHECK(header.find("third=") == std::string::npos);
+}

@@ -27,6 +27,20 @@ class CookieJar {
  public:
   using Clock = std::chrono::system_clock;
 
+  /// Limits, so that a server cannot make the jar, or the requests it
+  /// builds, grow without end (curl's CVE-2022-32205). A cookie whose name
+  /// and value pass max_cookie_size is ignored (RFC 6265bis, as browsers).
+  /// Past max_cookies_per_domain cookies of one registrable domain
+  /// ("example.co.uk" for its subdomains too, as browsers count), or
+  /// max_cookies in all, the oldest stored goes first (expired ones are gone
+  /// already); 50 and 3000 are RFC 6265 6.1's minimums. The Cookie header
+  /// leaves out the cookies that would take its line ("Cookie: " included)
+  /// past max_header_line, the limit of our parser, aiohttp's and Apache's.
+  static constexpr std::size_t max_cookie_size = 4096;
+  static constexpr std::size_t max_cookies_per_domain = 50;
+  static constexpr std::size_t max_cookies = 3000;
+  static constexpr std::size_t max_header_line = 8190;
+
   /// Stores the Set-Cookie fields of a response from `url`. A cookie whose
   /// Domain does not cover the URL's host, or is a public suffix ("com",
   /// "co.uk") other than the host itself, is ignored; so is, from an http://
@@ -48,6 +62,8 @@ class CookieJar {
   /// Whether `c` bears the name of a Secure cookie whose domain covers or is
   /// covered by its own, at or above its path.
   [[nodiscard]] bool shadows_secure(const Cookie& c) const;
+  /// Evicts, oldest first, so that one more cookie for `domain` stays within the limits.
+  void make_room(std::string_view domain);
 
   std::vector<Cookie> cookies_;
 };
