@@ -156,6 +156,7 @@ void CookieJar::set_cookie(std::string_view line, const URL& url, Clock::time_po
     }
   }
   if (max_age_expiry) c.expires = max_age_expiry;  // Max-Age wins over Expires
+  remove_expired(now);  // before any rule looks at what the jar holds
   // A Secure cookie is an https origin's: over http (which anyone on the path
   // can answer) none may be set, nor one that would replace, delete or shadow
   // a Secure one of its name (RFC 6265bis storage model; the rule came from
@@ -205,10 +206,16 @@ void CookieJar::update(const Headers& response_headers, const URL& url, Clock::t
     if (iequals(name, "Set-Cookie")) set_cookie(value, url, now);
 }
 
-std::string CookieJar::header_for(const URL& url, Clock::time_point now) const {
+void CookieJar::remove_expired(Clock::time_point now) {
+  std::erase_if(cookies_, [&](const Cookie& c) { return c.expires && *c.expires <= now; });
+}
+
+std::string CookieJar::header_for(const URL& url, Clock::time_point now) {
+  // A pass like the one that follows: the session calls this only for a
+  // jar that holds something.
+  remove_expired(now);
   std::vector<const Cookie*> matching;
   for (const Cookie& c : cookies_) {
-    if (c.expires && *c.expires <= now) continue;
     if (c.secure && !url.is_https()) continue;
     if (c.host_only ? url.host() != c.domain : !domain_matches(url.host(), c.domain)) continue;
     if (!path_matches(url.path(), c.path)) continue;

@@ -34,11 +34,11 @@ TEST_CASE("the cookie jar sends cookies back by domain, path, expiry and Secure"
   CHECK(jar.header_for(URL::parse("http://www.example.test/"), now) == "wide=2; brief=5");  // no Secure over http
   CHECK(jar.header_for(URL::parse("http://www.example.test/application"), now) == "wide=2; brief=5");
   CHECK(jar.header_for(URL::parse("http://other.test/"), now).empty());
-  CHECK(jar.header_for(URL::parse("http://www.example.test/"), now + minutes(2)) == "wide=2");  // brief expired
 
   jar.set_cookie("wide=gone; Domain=example.test; Path=/; Max-Age=0", site, now);  // deletes its namesake
   CHECK(jar.header_for(URL::parse("http://api.example.test/"), now).empty());
   CHECK(jar.header_for(URL::parse("http://www.example.test/"), now) == "brief=5");
+  CHECK(jar.header_for(URL::parse("http://www.example.test/"), now + minutes(2)).empty());  // brief expired
 }
 
 TEST_CASE("cookies that expire past the clock's end (2262) are kept, not wrapped into the past") {
@@ -151,4 +151,20 @@ TEST_CASE("the Cookie header stops before 8190 bytes: the cookies that do not fi
   CHECK(header.starts_with("first="));
   CHECK(header.find("second=") != std::string::npos);
   CHECK(header.find("third=") == std::string::npos);
+}
+
+TEST_CASE("expired cookies leave the jar when the next response sets one, or the next request asks for them") {
+  using namespace std::chrono;
+  CookieJar jar;
+  const auto now = CookieJar::Clock::now();
+  const URL site = URL::parse("http://example.test/");
+  jar.set_cookie("brief=1; Max-Age=60", site, now);
+  jar.set_cookie("session=1", site, now);
+  jar.set_cookie("other=1", URL::parse("http://other.test/"), now);
+  jar.set_cookie("late=1; Max-Age=60", URL::parse("http://late.test/"), now);
+  jar.set_cookie("next=1", URL::parse("http://next.test/"), now + minutes(2));
+  CHECK(jar.size() == 3);  // brief and late are gone, whatever their site
+  jar.set_cookie("soon=1; Max-Age=60", site, now + minutes(2));
+  CHECK(jar.header_for(URL::parse("http://other.test/"), now + minutes(4)) == "other=1");
+  CHECK(jar.size() == 3);  // soon too
 }

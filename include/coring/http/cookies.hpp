@@ -46,14 +46,19 @@ class CookieJar {
   /// "co.uk") other than the host itself, is ignored; so is, from an http://
   /// URL, a Secure cookie or one named as a Secure cookie it would replace or
   /// shadow. One already expired (Max-Age <= 0, Expires in the past) removes
-  /// its namesake.
+  /// its namesake. The cookies expired by `now` leave the jar first; then
+  /// the limits above apply. Never throws for what a server sends: an invalid
+  /// cookie is ignored (RFC 6265).
   void update(const Headers& response_headers, const URL& url, Clock::time_point now = Clock::now());
   /// Stores one Set-Cookie value.
   void set_cookie(std::string_view set_cookie, const URL& url, Clock::time_point now = Clock::now());
   /// The Cookie header value for a request to `url` (empty if none): by
-  /// domain, path, expiry and Secure; longer paths first.
-  [[nodiscard]] std::string header_for(const URL& url, Clock::time_point now = Clock::now()) const;
+  /// domain, path and Secure; longer paths first, then older cookies.
+  /// Removes the cookies expired by `now` from the jar, as set_cookie does.
+  [[nodiscard]] std::string header_for(const URL& url, Clock::time_point now = Clock::now());
 
+  /// The cookies held, in creation order; an expired one until the next
+  /// update or header_for.
   [[nodiscard]] const std::vector<Cookie>& cookies() const noexcept { return cookies_; }
   [[nodiscard]] std::size_t size() const noexcept { return cookies_.size(); }
   void clear() noexcept { cookies_.clear(); }
@@ -62,6 +67,7 @@ class CookieJar {
   /// Whether `c` bears the name of a Secure cookie whose domain covers or is
   /// covered by its own, at or above its path.
   [[nodiscard]] bool shadows_secure(const Cookie& c) const;
+  void remove_expired(Clock::time_point now);
   /// Evicts, oldest first, so that one more cookie for `domain` stays within the limits.
   void make_room(std::string_view domain);
 
