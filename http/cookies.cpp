@@ -42,7 +42,10 @@ struct Site {
   bool with_subdomains = false;
 
   [[nodiscard]] bool contains(std::string_view domain) const {
-    return domain == name || (with_subdomains && domain_matches(domain, name));
+    if (domain == name) return true;
+    // A subdomain can be a site of its own: "us-east-1.amazonaws.com" is a
+    // public suffix under the registrable "amazonaws.com".
+    return with_subdomains && domain_matches(domain, name) && detail::registrable_domain(domain) == name;
   }
 };
 

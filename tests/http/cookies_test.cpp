@@ -129,6 +129,11 @@ TEST_CASE("a site keeps 50 cookies, the jar 3000: past that the oldest go first"
   // A host that is a public suffix is a site of its own, not the owner of every name under it.
   jar.set_cookie("own=1", URL::parse("http://test/"), now);
   CHECK(jar.cookies()[1].name == "c10");
+  // So is a site under a public suffix under a registrable domain.
+  CookieJar nested;
+  nested.set_cookie("bucket=1", URL::parse("https://bucket.us-east-1.amazonaws.com/"), now);
+  for (int i = 0; i < 60; ++i) nested.set_cookie("c" + std::to_string(i) + "=1", URL::parse("https://amazonaws.com/"), now);
+  CHECK(nested.cookies().front().name == "bucket");
 
   for (int site = 0; site < 61; ++site)
     for (int i = 0; i < 50; ++i)
