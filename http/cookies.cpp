@@ -107,6 +107,29 @@ std::optional<CookieJar::Clock::time_point> parse_date(std::string_view text) {
   return std::nullopt;
 }
 
+/// Erases `excess` cookies that `pick` selects; false, erasing nothing, if
+/// that takes a Secure one and not `secure_origin`.
+template <class Pick>
+bool evict(std::vector<Cookie>& cookies, Pick pick, std::size_t excess, bool secure_origin) {
+  // Oldest first: the jar is in creation order. RFC 6265 5.3 evicts by last
+  // access instead, which header_for would then write on every request; by
+  // creation, a site's flood evicts its own older cookies first. Secure ones
+  // go last (RFC 6265bis 5.7, Chrome), and never for an http:// response: a
+  // flood over http must not do what cookie-alone forbids it to do directly.
+  const auto plain = static_cast<std::size_t>(
+      std::count_if(cookies.begin(), cookies.end(), [&](const Cookie& c) { return !c.secure && pick(c); }));
+  if (plain < excess && !secure_origin) return false;
+  for (const bool secure : {false, true})
+    for (auto it = cookies.begin(); it != cookies.end() && excess != 0;)
+      if (it->secure == secure && pick(*it)) {
+        it = cookies.erase(it);
+        --excess;
+      } else {
+        ++it;
+      }
+  return true;
+}
+
 }  // namespace
 
 void CookieJar::set_cookie(std::string_view line, const URL& url, Clock::time_point now) {
@@ -178,21 +201,18 @@ void CookieJar::set_cookie(std::string_view line, const URL& url, Clock::time_po
     *same = std::move(c);
     return;
   }
-  make_room(c.domain);
-  cookies_.push_back(std::move(c));
+  if (make_room(c.domain, url.is_https())) cookies_.push_back(std::move(c));
 }
 
-void CookieJar::make_room(std::string_view domain) {
-  // The jar is in creation order, oldest first: RFC 6265 5.3 evicts by last
-  // access instead, which header_for would then have to write on every
-  // request; by creation, a site's flood evicts its own older cookies first.
+bool CookieJar::make_room(std::string_view domain, bool secure_origin) {
   const Site site = site_of(domain);
   auto in_site = [&](const Cookie& old) { return site.contains(old.domain); };
-  for (auto n = static_cast<std::size_t>(std::count_if(cookies_.begin(), cookies_.end(), in_site));
-       n >= max_cookies_per_domain; --n)
-    cookies_.erase(std::find_if(cookies_.begin(), cookies_.end(), in_site));
-  if (cookies_.size() >= max_cookies)
-    cookies_.erase(cookies_.begin(), cookies_.begin() + static_cast<std::ptrdiff_t>(cookies_.size() - max_cookies + 1));
+  auto anywhere = [](const Cookie&) { return true; };
+  const auto in_site_count = static_cast<std::size_t>(std::count_if(cookies_.begin(), cookies_.end(), in_site));
+  if (in_site_count >= max_cookies_per_domain &&
+      !evict(cookies_, in_site, in_site_count - max_cookies_per_domain + 1, secure_origin))
+    return false;
+  return cookies_.size() < max_cookies || evict(cookies_, anywhere, cookies_.size() - max_cookies + 1, secure_origin);
 }
 
 bool CookieJar::shadows_secure(const Cookie& c) const {

@@ -173,3 +173,22 @@ TEST_CASE("expired cookies leave the jar when the next response sets one, or the
   CHECK(jar.header_for(URL::parse("http://other.test/"), now + minutes(4)) == "other=1");
   CHECK(jar.size() == 3);  // soon too
 }
+
+TEST_CASE("eviction takes non-Secure cookies before Secure ones, and an http:// response evicts no Secure cookie") {
+  CookieJar jar;
+  const auto now = CookieJar::Clock::now();
+  const URL tls = URL::parse("https://example.test/");
+  for (int i = 0; i < 10; ++i) jar.set_cookie("s" + std::to_string(i) + "=1; Secure", tls, now);
+  for (int i = 0; i < 40; ++i) jar.set_cookie("p" + std::to_string(i) + "=1", tls, now);
+  jar.set_cookie("extra=1", tls, now);
+  REQUIRE(jar.size() == CookieJar::max_cookies_per_domain);
+  CHECK(jar.cookies().front().name == "s0");
+  CHECK(jar.cookies()[10].name == "p1");  // p0 went, the oldest without Secure
+
+  CookieJar secure_only;
+  for (int i = 0; i < 50; ++i) secure_only.set_cookie("s" + std::to_string(i) + "=1; Secure", tls, now);
+  secure_only.set_cookie("plain=1", URL::parse("http://example.test/"), now);  // no room but a Secure cookie's
+  CHECK(secure_only.size() == CookieJar::max_cookies_per_domain);
+  CHECK(secure_only.cookies().front().name == "s0");
+  CHECK(secure_only.cookies().back().name == "s49");
+}

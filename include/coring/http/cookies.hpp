@@ -32,8 +32,10 @@ class CookieJar {
   /// and value pass max_cookie_size is ignored (RFC 6265bis, as browsers).
   /// Past max_cookies_per_domain cookies of one registrable domain
   /// ("example.co.uk" for its subdomains too, as browsers count), or
-  /// max_cookies in all, the oldest stored goes first (expired ones are gone
-  /// already); 50 and 3000 are RFC 6265 6.1's minimums. The Cookie header
+  /// max_cookies in all, the oldest stored goes first, Secure ones last
+  /// (expired ones are gone already); over http, when only a Secure cookie
+  /// could make room, the new cookie is ignored. 50 and 3000 are RFC 6265
+  /// 6.1's minimums. The Cookie header
   /// leaves out the cookies that would take its line ("Cookie: " included)
   /// past max_header_line, the limit of our parser, aiohttp's and Apache's.
   static constexpr std::size_t max_cookie_size = 4096;
@@ -68,8 +70,10 @@ class CookieJar {
   /// covered by its own, at or above its path.
   [[nodiscard]] bool shadows_secure(const Cookie& c) const;
   void remove_expired(Clock::time_point now);
-  /// Evicts, oldest first, so that one more cookie for `domain` stays within the limits.
-  void make_room(std::string_view domain);
+  /// Evicts so that one more cookie for `domain` stays within the limits;
+  /// false, evicting nothing more, if that would take a Secure cookie and
+  /// the new one does not come from https.
+  [[nodiscard]] bool make_room(std::string_view domain, bool secure_origin);
 
   std::vector<Cookie> cookies_;
 };
