@@ -107,8 +107,8 @@ std::optional<CookieJar::Clock::time_point> parse_date(std::string_view text) {
   return std::nullopt;
 }
 
-/// Erases `excess` cookies that `pick` selects; false, erasing nothing, if
-/// that takes a Secure one and not `secure_origin`.
+/// Erases `excess` cookies that `pick` selects; false if there are not so
+/// many, or, erasing nothing, if that takes a Secure one and not `secure_origin`.
 template <class Pick>
 bool evict(std::vector<Cookie>& cookies, Pick pick, std::size_t excess, bool secure_origin) {
   // Oldest first: the jar is in creation order. RFC 6265 5.3 evicts by last
@@ -127,7 +127,7 @@ bool evict(std::vector<Cookie>& cookies, Pick pick, std::size_t excess, bool sec
       } else {
         ++it;
       }
-  return true;
+  return excess == 0;
 }
 
 }  // namespace
@@ -141,7 +141,7 @@ void CookieJar::set_cookie(std::string_view line, const URL& url, Clock::time_po
   if (eq == std::string_view::npos) return;  // RFC 6265 5.2: no '=' means ignore
   c.name = std::string(trim(pair.substr(0, eq)));
   c.value = std::string(trim(pair.substr(eq + 1)));
-  if (c.name.empty() || c.name.size() + c.value.size() > max_cookie_size) return;
+  if (c.name.empty() || c.name.size() + c.value.size() > limits_.max_cookie_size) return;
   c.domain = url.host();
   c.path = default_path(url.path());
   std::optional<Clock::time_point> max_age_expiry;
@@ -209,10 +209,11 @@ bool CookieJar::make_room(std::string_view domain, bool secure_origin) {
   auto in_site = [&](const Cookie& old) { return site.contains(old.domain); };
   auto anywhere = [](const Cookie&) { return true; };
   const auto in_site_count = static_cast<std::size_t>(std::count_if(cookies_.begin(), cookies_.end(), in_site));
-  if (in_site_count >= max_cookies_per_domain &&
-      !evict(cookies_, in_site, in_site_count - max_cookies_per_domain + 1, secure_origin))
+  if (in_site_count >= limits_.max_cookies_per_domain &&
+      !evict(cookies_, in_site, in_site_count - limits_.max_cookies_per_domain + 1, secure_origin))
     return false;
-  return cookies_.size() < max_cookies || evict(cookies_, anywhere, cookies_.size() - max_cookies + 1, secure_origin);
+  return cookies_.size() < limits_.max_cookies ||
+         evict(cookies_, anywhere, cookies_.size() - limits_.max_cookies + 1, secure_origin);
 }
 
 bool CookieJar::shadows_secure(const Cookie& c) const {
@@ -248,11 +249,12 @@ std::string CookieJar::header_for(const URL& url, Clock::time_point now) {
   std::stable_sort(matching.begin(), matching.end(),
                    [](const Cookie* a, const Cookie* b) { return a->path.size() > b->path.size(); });
   // The whole line, "Cookie: " included, within what servers read.
-  constexpr std::size_t room = max_header_line - std::string_view("Cookie: ").size();
+  constexpr std::size_t field_name = std::string_view("Cookie: ").size();
+  const std::size_t room = limits_.max_header_line > field_name ? limits_.max_header_line - field_name : 0;
   std::string header;
   for (const Cookie* c : matching) {
     const std::size_t more = (header.empty() ? 0 : 2) + c->name.size() + 1 + c->value.size();
-    if (header.size() + more > room) break;  // as curl: the rest (shorter paths, younger) stay home
+    if (header.size() + more > room) continue;  // this one stays home; a shorter one may fit
     if (!header.empty()) header += "; ";
     header += c->name;
     header += '=';

@@ -121,7 +121,7 @@ TEST_CASE("a site keeps 50 cookies, the jar 3000: past that the oldest go first"
   for (int i = 0; i < 60; ++i)
     jar.set_cookie("c" + std::to_string(i) + "=1", URL::parse(i % 2 ? "http://a.example.test/" : "http://b.example.test/"),
                    now);
-  CHECK(jar.size() == 1 + CookieJar::max_cookies_per_domain);
+  CHECK(jar.size() == 1 + CookieLimits{}.max_cookies_per_domain);
   CHECK(jar.cookies().front().name == "bystander");
   CHECK(jar.cookies()[1].name == "c10");  // c0 to c9 evicted, oldest first
   CHECK(jar.header_for(URL::parse("http://other.test/"), now) == "bystander=1");
@@ -138,7 +138,7 @@ TEST_CASE("a site keeps 50 cookies, the jar 3000: past that the oldest go first"
   for (int site = 0; site < 61; ++site)
     for (int i = 0; i < 50; ++i)
       jar.set_cookie("k" + std::to_string(i) + "=1", URL::parse("http://s" + std::to_string(site) + ".test/"), now);
-  CHECK(jar.size() == CookieJar::max_cookies);
+  CHECK(jar.size() == CookieLimits{}.max_cookies);
   CHECK(jar.header_for(URL::parse("http://other.test/"), now).empty());
   CHECK(jar.header_for(URL::parse("http://s0.test/"), now).empty());
   CHECK_FALSE(jar.header_for(URL::parse("http://s60.test/"), now).empty());
@@ -151,11 +151,30 @@ TEST_CASE("the Cookie header stops before 8190 bytes: the cookies that do not fi
   jar.set_cookie("first=" + std::string(4000, 'x') + "; Path=/a", site, now);
   jar.set_cookie("second=" + std::string(4000, 'y') + "; Path=/", site, now);
   jar.set_cookie("third=" + std::string(500, 'z') + "; Path=/", site, now);
+  jar.set_cookie("small=1; Path=/", site, now);
   const std::string header = jar.header_for(site, now);
-  CHECK(header.size() + std::string_view("Cookie: ").size() <= CookieJar::max_header_line);
+  CHECK(header.size() + std::string_view("Cookie: ").size() <= CookieLimits{}.max_header_line);
   CHECK(header.starts_with("first="));
   CHECK(header.find("second=") != std::string::npos);
   CHECK(header.find("third=") == std::string::npos);
+  CHECK(header.ends_with("; small=1"));  // past the one left out, a shorter one still fits
+}
+
+TEST_CASE("a jar's limits can be set, down to none") {
+  const auto now = CookieJar::Clock::now();
+  const URL site = URL::parse("http://example.test/");
+  CookieJar small({.max_cookie_size = 8, .max_cookies_per_domain = 2, .max_header_line = 15});
+  small.set_cookie("a=1234567", site, now);
+  small.set_cookie("b=12345678", site, now);  // 9 bytes
+  small.set_cookie("c=1", site, now);
+  small.set_cookie("d=1", site, now);  // a goes
+  CHECK(small.size() == 2);
+  CHECK(small.header_for(site, now) == "c=1");  // "Cookie: c=1; d=1" would be 16 bytes
+
+  CookieJar none({.max_cookies = 0, .max_header_line = 0});
+  none.set_cookie("a=1", site, now);
+  CHECK(none.size() == 0);
+  CHECK(none.header_for(site, now).empty());
 }
 
 TEST_CASE("expired cookies leave the jar when the next response sets one, or the next request asks for them") {
@@ -181,14 +200,14 @@ TEST_CASE("eviction takes non-Secure cookies before Secure ones, and an http:// 
   for (int i = 0; i < 10; ++i) jar.set_cookie("s" + std::to_string(i) + "=1; Secure", tls, now);
   for (int i = 0; i < 40; ++i) jar.set_cookie("p" + std::to_string(i) + "=1", tls, now);
   jar.set_cookie("extra=1", tls, now);
-  REQUIRE(jar.size() == CookieJar::max_cookies_per_domain);
+  REQUIRE(jar.size() == CookieLimits{}.max_cookies_per_domain);
   CHECK(jar.cookies().front().name == "s0");
   CHECK(jar.cookies()[10].name == "p1");  // p0 went, the oldest without Secure
 
   CookieJar secure_only;
   for (int i = 0; i < 50; ++i) secure_only.set_cookie("s" + std::to_string(i) + "=1; Secure", tls, now);
   secure_only.set_cookie("plain=1", URL::parse("http://example.test/"), now);  // no room but a Secure cookie's
-  CHECK(secure_only.size() == CookieJar::max_cookies_per_domain);
+  CHECK(secure_only.size() == CookieLimits{}.max_cookies_per_domain);
   CHECK(secure_only.cookies().front().name == "s0");
   CHECK(secure_only.cookies().back().name == "s49");
 }

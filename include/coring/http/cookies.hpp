@@ -23,25 +23,30 @@ struct Cookie {
   bool http_only = false;
 };
 
+/// A CookieJar's limits, so that a server cannot make the jar, or the
+/// requests it builds, grow without end (curl's CVE-2022-32205).
+struct CookieLimits {
+  /// A cookie whose name and value take more is ignored (RFC 6265bis, browsers).
+  std::size_t max_cookie_size = 4096;
+  /// Past this many cookies of one registrable domain ("example.co.uk", its
+  /// subdomains' included, as browsers count), or max_cookies in all, the
+  /// oldest stored goes first, Secure ones last (expired ones are gone
+  /// already); over http, when only a Secure cookie could make room, the new
+  /// cookie is ignored. 50 and 3000 are RFC 6265 6.1's minimums.
+  std::size_t max_cookies_per_domain = 50;
+  std::size_t max_cookies = 3000;
+  /// The Cookie header leaves out the cookies that would take its line
+  /// ("Cookie: " included) past this: the line limit of our parser, aiohttp's
+  /// and Apache's.
+  std::size_t max_header_line = 8190;
+};
+
 class CookieJar {
  public:
   using Clock = std::chrono::system_clock;
 
-  /// Limits, so that a server cannot make the jar, or the requests it
-  /// builds, grow without end (curl's CVE-2022-32205). A cookie whose name
-  /// and value pass max_cookie_size is ignored (RFC 6265bis, as browsers).
-  /// Past max_cookies_per_domain cookies of one registrable domain
-  /// ("example.co.uk" for its subdomains too, as browsers count), or
-  /// max_cookies in all, the oldest stored goes first, Secure ones last
-  /// (expired ones are gone already); over http, when only a Secure cookie
-  /// could make room, the new cookie is ignored. 50 and 3000 are RFC 6265
-  /// 6.1's minimums. The Cookie header
-  /// leaves out the cookies that would take its line ("Cookie: " included)
-  /// past max_header_line, the limit of our parser, aiohttp's and Apache's.
-  static constexpr std::size_t max_cookie_size = 4096;
-  static constexpr std::size_t max_cookies_per_domain = 50;
-  static constexpr std::size_t max_cookies = 3000;
-  static constexpr std::size_t max_header_line = 8190;
+  CookieJar() = default;
+  explicit CookieJar(CookieLimits limits) : limits_(limits) {}
 
   /// Stores the Set-Cookie fields of a response from `url`. A cookie whose
   /// Domain does not cover the URL's host, or is a public suffix ("com",
@@ -64,6 +69,7 @@ class CookieJar {
   [[nodiscard]] const std::vector<Cookie>& cookies() const noexcept { return cookies_; }
   [[nodiscard]] std::size_t size() const noexcept { return cookies_.size(); }
   void clear() noexcept { cookies_.clear(); }
+  [[nodiscard]] const CookieLimits& limits() const noexcept { return limits_; }
 
  private:
   /// Whether `c` bears the name of a Secure cookie whose domain covers or is
@@ -75,6 +81,7 @@ class CookieJar {
   /// the new one does not come from https.
   [[nodiscard]] bool make_room(std::string_view domain, bool secure_origin);
 
+  CookieLimits limits_;
   std::vector<Cookie> cookies_;
 };
 
