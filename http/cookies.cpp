@@ -195,6 +195,7 @@ void CookieJar::set_cookie(std::string_view line, const URL& url, Clock::time_po
     if (same != cookies_.end()) cookies_.erase(same);
     return;
   }
+  if (c.expires) next_expiry_ = std::min(next_expiry_, *c.expires);
   if (same != cookies_.end()) {
     // In its namesake's place: the replacement keeps the old creation time
     // (RFC 6265 5.3 step 11.3), which orders both the Cookie header and eviction.
@@ -231,12 +232,14 @@ void CookieJar::update(const Headers& response_headers, const URL& url, Clock::t
 }
 
 void CookieJar::remove_expired(Clock::time_point now) {
+  if (now < next_expiry_) return;
   std::erase_if(cookies_, [&](const Cookie& c) { return c.expires && *c.expires <= now; });
+  next_expiry_ = Clock::time_point::max();
+  for (const Cookie& c : cookies_)
+    if (c.expires) next_expiry_ = std::min(next_expiry_, *c.expires);
 }
 
 std::string CookieJar::header_for(const URL& url, Clock::time_point now) {
-  // A pass like the one that follows: the session calls this only for a
-  // jar that holds something.
   remove_expired(now);
   std::vector<const Cookie*> matching;
   for (const Cookie& c : cookies_) {

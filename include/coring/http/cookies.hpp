@@ -68,13 +68,17 @@ class CookieJar {
   /// update or header_for.
   [[nodiscard]] const std::vector<Cookie>& cookies() const noexcept { return cookies_; }
   [[nodiscard]] std::size_t size() const noexcept { return cookies_.size(); }
-  void clear() noexcept { cookies_.clear(); }
+  void clear() noexcept {
+    cookies_.clear();
+    next_expiry_ = Clock::time_point::max();
+  }
   [[nodiscard]] const CookieLimits& limits() const noexcept { return limits_; }
 
  private:
   /// Whether `c` bears the name of a Secure cookie whose domain covers or is
   /// covered by its own, at or above its path.
   [[nodiscard]] bool shadows_secure(const Cookie& c) const;
+  /// A pass over the jar only once `now` reaches next_expiry_.
   void remove_expired(Clock::time_point now);
   /// Evicts so that one more cookie for `domain` stays within the limits;
   /// false, evicting nothing more, if that would take a Secure cookie and
@@ -83,6 +87,9 @@ class CookieJar {
 
   CookieLimits limits_;
   std::vector<Cookie> cookies_;
+  /// No cookie expires before this (a bound: a replaced or evicted cookie
+  /// may have set it earlier than the earliest left).
+  Clock::time_point next_expiry_ = Clock::time_point::max();
 };
 
 }  // namespace coring::http
