@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Sets up, then runs every test twice: in the release build and under
 # ASan+UBSan (leaks count as failures); then the thread-per-core tests under
-# ThreadSanitizer, and two libFuzzer targets for a fixed number of runs each
+# ThreadSanitizer, and four libFuzzer targets for a fixed number of runs each
 # (build-fuzz/, clang), each counting as one test: the client's response path,
-# and both parsers fed whole against fed in pieces.
+# both parsers fed whole against fed in pieces, the cookie jar, and URLs.
 # Ends with one line "N passed, N failed".
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -85,6 +85,8 @@ fi
 if run_fuzz response_fuzz tests/fuzz/corpus 20000 4096; then passed=$((passed + 1)); else failed=$((failed + 1)); fi
 # Requests and responses of up to 16 KiB: past the 8190-byte line limit.
 if run_fuzz parser_fuzz tests/fuzz/parser_corpus 100000 16384; then passed=$((passed + 1)); else failed=$((failed + 1)); fi
+if run_fuzz cookie_fuzz tests/fuzz/cookie_corpus 20000 4096; then passed=$((passed + 1)); else failed=$((failed + 1)); fi
+if run_fuzz url_fuzz tests/fuzz/url_corpus 20000 4096; then passed=$((passed + 1)); else failed=$((failed + 1)); fi
 
 echo "$passed passed, $failed failed"
 [[ $failed == 0 ]]

@@ -410,8 +410,6 @@ TEST_CASE("malformed status lines and chunk sizes fail without crashing") {
   }
 }
 
-#include <coring/http/cookies.hpp>
-
 TEST_CASE("a limit over ceil_threshold ends at a whole second, as aiohttp's; one under it, exactly") {
   using detail::Deadline;
   using Clock = std::chrono::steady_clock;
@@ -450,47 +448,6 @@ TEST_CASE("a limit over ceil_threshold ends at a whole second, as aiohttp's; one
   const Deadline soon = Deadline::from_now(kinds, TimeoutKind::total);
   CHECK(*soon.at <= Clock::now() + std::chrono::seconds(1));
   CHECK(*soon.at > Clock::now());
-}
-
-TEST_CASE("the cookie jar sends cookies back by domain, path, expiry and Secure") {
-  using namespace std::chrono;
-  CookieJar jar;
-  const auto now = CookieJar::Clock::now();
-  const URL site = URL::parse("http://www.example.test/app/page");
-  jar.set_cookie("host=1", site, now);                                     // host-only, path /app
-  jar.set_cookie("wide=2; Domain=.example.test; Path=/", site, now);       // every subdomain
-  jar.set_cookie("deep=3; Path=/app/deeper", site, now);
-  jar.set_cookie("tls=4; Secure; Path=/", site, now);
-  jar.set_cookie("brief=5; Max-Age=60; Path=/", site, now);
-  jar.set_cookie("old=6; Expires=Wed, 21 Oct 2015 07:28:00 GMT", site, now);  // already expired
-  jar.set_cookie("evil=7; Domain=other.test", site, now);                     // not this site's to set
-  jar.set_cookie("novalue", site, now);                                       // no '=': ignored
-  CHECK(jar.size() == 5);
-
-  CHECK(jar.header_for(URL::parse("http://www.example.test/app/x"), now) == "host=1; wide=2; brief=5");
-  CHECK(jar.header_for(URL::parse("http://www.example.test/app/deeper/y"), now) ==
-        "deep=3; host=1; wide=2; brief=5");
-  // Without Domain a cookie is host-only: not for sibling or parent hosts.
-  CHECK(jar.header_for(URL::parse("http://api.example.test/"), now) == "wide=2");
-  CHECK(jar.header_for(URL::parse("https://example.test/"), now) == "wide=2");
-  CHECK(jar.header_for(URL::parse("https://www.example.test/"), now) == "wide=2; tls=4; brief=5");
-  CHECK(jar.header_for(URL::parse("http://www.example.test/"), now) == "wide=2; brief=5");  // no Secure over http
-  CHECK(jar.header_for(URL::parse("http://www.example.test/application"), now) == "wide=2; brief=5");
-  CHECK(jar.header_for(URL::parse("http://other.test/"), now).empty());
-  CHECK(jar.header_for(URL::parse("http://www.example.test/"), now + minutes(2)) == "wide=2");  // brief expired
-
-  jar.set_cookie("wide=gone; Domain=example.test; Path=/; Max-Age=0", site, now);  // deletes its namesake
-  CHECK(jar.header_for(URL::parse("http://api.example.test/"), now).empty());
-  CHECK(jar.header_for(URL::parse("http://www.example.test/"), now) == "brief=5");
-}
-
-TEST_CASE("cookies that expire past the clock's end (2262) are kept, not wrapped into the past") {
-  CookieJar jar;
-  const auto now = CookieJar::Clock::now();
-  const URL site = URL::parse("http://example.test/");
-  jar.set_cookie("far=1; Expires=Fri, 31 Dec 9999 23:59:59 GMT", site, now);
-  jar.set_cookie("long=2; Max-Age=99999999999999999999", site, now);
-  CHECK(jar.header_for(site, now + std::chrono::hours(24 * 365 * 200)) == "far=1; long=2");
 }
 
 TEST_CASE("the pool forgets a host once nothing of it is in use, pooled or learned") {
