@@ -3,24 +3,15 @@
 #include <algorithm>
 #include <ctime>
 
+#include "ascii.hpp"
 #include "public_suffix.hpp"
 
 namespace coring::http {
 
 namespace {
 
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out)
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c + ('a' - 'A'));
-  return out;
-}
+using detail::to_lower;
+using detail::trim;
 
 bool is_ip_literal(std::string_view host) {
   if (host.find(':') != std::string_view::npos) return true;  // IPv6
@@ -151,11 +142,11 @@ void CookieJar::set_cookie(std::string_view line, const URL& url, Clock::time_po
     const std::string_view attribute = trim(attributes.substr(0, next));
     attributes = next == std::string_view::npos ? "" : attributes.substr(next + 1);
     const auto aeq = attribute.find('=');
-    const std::string key = lower(trim(attribute.substr(0, aeq)));
+    const std::string key = to_lower(trim(attribute.substr(0, aeq)));
     const std::string_view value = aeq == std::string_view::npos ? "" : trim(attribute.substr(aeq + 1));
     if (value.size() > max_attribute_size) continue;
     if (key == "domain" && !value.empty()) {
-      std::string domain = lower(value);
+      std::string domain = to_lower(value);
       if (domain.front() == '.') domain.erase(0, 1);
       if (domain.empty()) continue;
       if (!domain_matches(url.host(), domain)) return;  // a cookie for another site: refused
