@@ -125,6 +125,30 @@ TEST_CASE("a proxy that wants credentials: 407 is a ClientHttpProxyError for CON
   });
 }
 
+TEST_CASE("a Proxy-Authorization set by hand goes in the CONNECT, never inside the tunnel to the server") {
+  test_support::with_tls_server(ServerTLS{certificates().cert("valid"), certificates().key("valid")},
+                                [](Server& server) -> Task<> {
+    TestProxy proxy;
+    proxy.require_auth = user_secret;
+    co_await with_proxy(proxy, [&](TestProxy&) -> Task<> {
+      SessionOptions options;
+      options.proxy = proxy.url();
+      options.connector.ssl.ca_file = certificates().ca_file();
+      co_await with_session(std::move(options), [&](ClientSession& s) -> Task<> {
+        RequestOptions by_hand;
+        by_hand.headers.add("Proxy-Authorization", user_secret);
+        auto echo = co_await s.get(server.base_url() + "/echo", std::move(by_hand));
+        const std::string seen_by_server = co_await echo.text();
+        CHECK(seen_by_server.find("GET /echo") != std::string::npos);
+        CHECK(seen_by_server.find("Proxy-Authorization") == std::string::npos);
+      });
+      REQUIRE(proxy.seen().size() == 1);
+      CHECK(proxy.seen()[0].line.starts_with("CONNECT "));
+      CHECK(proxy.seen()[0].authorization == user_secret);
+    });
+  });
+}
+
 TEST_CASE("an unreachable proxy is a ClientProxyConnectionError naming it; an https:// proxy is an InvalidURL") {
   auto body = []() -> Task<> {
     // A port nothing listens on: bound, never listened to.
