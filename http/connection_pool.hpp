@@ -156,7 +156,7 @@ class ConnectionPool final : coring::detail::TimerNode {
   Hosts::value_type& host_entry(std::string_view key);
   /// The host's entry if it has one. The last one found is remembered: a
   /// load on one host hashes its key once, not at each of a request's
-  /// lookups (1.5% of its instructions).
+  /// lookups.
   Hosts::value_type* find_host(std::string_view key) noexcept;
   /// Erases the entry of a host with no connection in use or pooled and no
   /// learned limit: a client that visits many hosts (a crawler) keeps

@@ -18,8 +18,7 @@ struct ClientSession::Impl {
   std::optional<detail::Proxy> proxy;  // options.proxy, parsed once
   std::optional<detail::EnvironmentProxies> environment;  // with trust_env and no options.proxy
   /// The last URL text requested, parsed: a loop of requests to one URL
-  /// parses it once (parsing was 9% of a request's instructions; yarl
-  /// caches its parsing too).
+  /// parses it once (yarl caches its parsing too).
   std::string last_url_text;
   URL last_url;
   std::shared_ptr<Backend> backend;

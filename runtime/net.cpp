@@ -122,8 +122,7 @@ namespace {
 /// One of them may name `fd`: a receive prepared this pass and cancelled
 /// behind it. Left queued, it would reach the kernel after the close, when
 /// a socket made or accepted in between may hold the number, and read that
-/// socket's first bytes (the HTTP client's stress test saw a server lose a
-/// request this way, and wait for ever).
+/// socket's first bytes: a request lost, and its sender waiting for ever.
 void close_now(int fd) noexcept {
   if (EventLoop* loop = EventLoop::current()) loop->ring().submit_queued();
   ::close(fd);

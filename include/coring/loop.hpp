@@ -58,8 +58,8 @@ struct EventLoopOptions {
   /// half of its operations in flight have completed or `batch_wait` has
   /// passed, whichever is first (then it takes what has come, at least one).
   /// Under load, fewer and larger wake-ups cost less CPU per operation
-  /// (about 13% per request in coring-bench at 100 connections, 3-7% in the
-  /// client library, bench/RESULTS.md), at the price of up to `batch_wait` of added latency.
+  /// (bench/RESULTS.md has the figures), at the price of up to `batch_wait`
+  /// of added latency.
   /// Zero (the default) wakes for every completion. Needs Linux 6.12
   /// (IORING_FEAT_MIN_TIMEOUT); ignored on older kernels.
   std::chrono::microseconds batch_wait{0};
@@ -111,8 +111,8 @@ class EventLoop {
   [[nodiscard]] std::size_t live_tasks() const noexcept { return live_tasks_; }
   /// The loop's clock, read once per pass, before the pass resumes anything
   /// (libuv's uv_now): for deadlines and timings on hot paths, where a clock
-  /// read per use adds up (24-27 ns each on a kvm-clock VM). Behind the true
-  /// time by at most the time the pass has run so far.
+  /// read per use adds up. Behind the true time by at most the time the pass
+  /// has run so far.
   [[nodiscard]] clock::time_point time() const noexcept { return time_; }
   [[nodiscard]] std::size_t pending_timers() const noexcept { return timers_.size(); }
 

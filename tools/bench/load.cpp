@@ -195,12 +195,10 @@ class Worker {
     using namespace std::chrono;
     http::detail::ResponseParser parser({.discard_body = true});  // counted, never looked at
     // Plain connections read through a multishot receive (no request per
-    // read; bench/RESULTS.md). TLS reads records into a buffer of its own,
-    // and those add up: 4 MiB in all, between 4 and 64 KiB each. Measured
-    // against nginx with 16 KiB bodies: 64 KiB reads are best for a few
-    // connections (one read per response); at 100 connections 41 KiB reads
-    // cost 2.28 CPU s per 100k requests where 10 KiB cost 2.61; at 1,000
-    // connections 4 KiB reads gave 35k req/s where 64 KiB gave 29k.
+    // read). TLS reads records into a buffer of its own, and those add up:
+    // 4 MiB in all, between 4 and 64 KiB each. Large reads are best for a
+    // few connections (one read per response), small ones for many
+    // (bench/RESULTS.md has the figures).
     const std::size_t buffer_size = std::clamp<std::size_t>((std::size_t{4} << 20) / plan_.connections, 4096, 65536);
     std::unique_ptr<std::byte[]> buffer;  // for TLS only
     if (plan_.tls) buffer = std::make_unique<std::byte[]>(buffer_size);
