@@ -62,7 +62,7 @@ void join(Connection& c) noexcept {
 }
 }  // namespace
 
-struct ConnectionPool::Waiter final : coring::detail::SyncWaiter {
+struct ConnectionPool::Waiter final : coring::extend::Waiter {
   ConnectionPool& pool;
   std::string_view key;
   bool may_join;
@@ -84,10 +84,10 @@ struct ConnectionPool::Waiter final : coring::detail::SyncWaiter {
   void await_resume() {
     if (!unpark()) return;
     has_slot = granted && !joined;
-    if (task->must_cancel) {
+    if (cancel_pending()) {
       if (has_slot) pool.release_slot(key, nullptr, false);
       if (joined) pool.leave(key, std::move(joined), true);  // nothing was sent on it
-      task->throw_if_cancelled();
+      raise_if_cancelled();
     }
   }
 };
@@ -257,17 +257,17 @@ void ConnectionPool::wake_waiters() noexcept {
   // waiting: nobody overtakes it, so a request that needs a slot of its
   // own (one that cannot be pipelined) gets one once the connections in
   // use drain, and a wake costs what it wakes, not the whole queue.
-  waiters_.for_each_while([this](coring::detail::SyncWaiter* w) {
+  waiters_.for_each_while([this](coring::extend::Waiter* w) {
     auto* waiter = static_cast<Waiter*>(w);
     if (closed_ || has_room(waiter->key)) {
-      coring::detail::IntrusiveList<coring::detail::SyncWaiter>::remove(waiter);
+      coring::extend::WaiterQueue::remove(waiter);
       if (!closed_) take_slot(waiter->key);
       waiter->wake(!closed_);
       return true;
     }
     std::shared_ptr<Connection> c = waiter->may_join ? joinable(waiter->key) : nullptr;
     if (!c) return false;
-    coring::detail::IntrusiveList<coring::detail::SyncWaiter>::remove(waiter);
+    coring::extend::WaiterQueue::remove(waiter);
     join(*c);
     waiter->joined = std::move(c);
     waiter->wake(true);

@@ -12,8 +12,8 @@
 #include <unordered_map>
 #include <vector>
 
-#include "coring/detail/sync_waiter.hpp"
-#include "coring/detail/timer_heap.hpp"
+#include "coring/extend/timer.hpp"
+#include "coring/extend/waiter.hpp"
 #include "coring/http/client.hpp"
 #include "coring/multishot_receiver.hpp"
 #include "coring/net.hpp"
@@ -96,7 +96,7 @@ class Lease {
   const std::string* key_ = nullptr;
 };
 
-class ConnectionPool final : coring::detail::TimerNode {
+class ConnectionPool final : coring::extend::Timer {
  public:
   explicit ConnectionPool(TCPConnector options);
   ConnectionPool(const ConnectionPool&) = delete;
@@ -183,7 +183,7 @@ class ConnectionPool final : coring::detail::TimerNode {
   Hosts hosts_;
   Hosts::value_type* last_host_ = nullptr;
   std::size_t in_use_ = 0;
-  coring::detail::IntrusiveList<coring::detail::SyncWaiter> waiters_;
+  coring::extend::WaiterQueue waiters_;
   /// Read buffers of connections gone idle or closed, for the next lease:
   /// memory follows the connections in use, not the pooled ones, and a
   /// steady state allocates none.

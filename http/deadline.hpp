@@ -10,7 +10,7 @@
 #include "coring/http/timeout.hpp"
 #include "coring/http/url.hpp"
 #include "coring/loop.hpp"
-#include "coring/wait.hpp"
+#include "coring/extend/timeout_scope.hpp"
 
 namespace coring::http::detail {
 
@@ -87,7 +87,7 @@ class PhaseDeadline {
 
  private:
   Deadline deadline_;
-  std::optional<coring::detail::TimeoutScope> scope_;
+  std::optional<coring::extend::TimeoutScope> scope_;
 };
 
 }  // namespace coring::http::detail

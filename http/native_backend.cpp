@@ -6,7 +6,7 @@
 #include <cstdio>
 #include <cstring>
 
-#include "coring/detail/frame_pool.hpp"
+#include "coring/extend/frame_pool.hpp"
 #include "coring/errors.hpp"
 #include "coring/task_handle.hpp"
 #include "coring/sync.hpp"
@@ -216,8 +216,8 @@ class NativeBody final : public BodySource {
   void name_in_errors(const URL& url) noexcept { url_ = &url; }
   // One per request, freed on the loop's thread: from the thread's cache
   // of small blocks, as coroutine frames are, not from the heap.
-  static void* operator new(std::size_t size) { return coring::detail::allocate_frame(size); }
-  static void operator delete(void* body, std::size_t size) noexcept { coring::detail::free_frame(body, size); }
+  static void* operator new(std::size_t size) { return coring::extend::allocate_frame(size); }
+  static void operator delete(void* body, std::size_t size) noexcept { coring::extend::free_frame(body, size); }
   ~NativeBody() override {
     if (lease_.connection == nullptr) return;
     // Dropped with its whole body in: the connection is at a response's end.

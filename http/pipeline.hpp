@@ -12,7 +12,7 @@
 #include <cstdint>
 #include <limits>
 
-#include "coring/detail/sync_waiter.hpp"
+#include "coring/extend/waiter.hpp"
 
 namespace coring::http::detail {
 
@@ -34,7 +34,7 @@ class Pipeline {
   /// Waits for `ticket`'s turn at `phase`. Resumes true when it has come,
   /// false if a request ahead failed (the caller retries elsewhere).
   /// Cancellable.
-  struct TurnAwaiter final : coring::detail::SyncWaiter {
+  struct TurnAwaiter final : coring::extend::Waiter {
     Pipeline& pipeline;
     Ticket ticket;
     Phase phase;
@@ -42,7 +42,7 @@ class Pipeline {
     bool await_ready() const noexcept { return pipeline.decided(ticket, phase); }
     bool await_suspend(std::coroutine_handle<> h) noexcept { return park(pipeline.waiters_, h); }
     bool await_resume() {
-      if (unpark()) task->throw_if_cancelled();
+      if (unpark()) raise_if_cancelled();
       return !pipeline.bails(ticket);
     }
   };
@@ -60,7 +60,7 @@ class Pipeline {
   Ticket write_turn_ = 0;
   Ticket read_turn_ = 0;
   Ticket broken_after_ = no_break;
-  coring::detail::IntrusiveList<coring::detail::SyncWaiter> waiters_;  // TurnAwaiters
+  coring::extend::WaiterQueue waiters_;  // TurnAwaiters
 };
 
 inline void Pipeline::break_after(Ticket ticket) noexcept {
@@ -74,10 +74,10 @@ inline void Pipeline::done(Ticket ticket, Phase phase) noexcept {
 }
 
 inline void Pipeline::wake_decided() noexcept {
-  waiters_.for_each([this](coring::detail::SyncWaiter* w) {
+  waiters_.for_each([this](coring::extend::Waiter* w) {
     auto* waiter = static_cast<TurnAwaiter*>(w);
     if (!decided(waiter->ticket, waiter->phase)) return;
-    coring::detail::IntrusiveList<coring::detail::SyncWaiter>::remove(waiter);
+    coring::extend::WaiterQueue::remove(waiter);
     waiter->wake(true);
   });
 }

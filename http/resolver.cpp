@@ -8,12 +8,12 @@
 #include <cstring>
 #include <mutex>
 
-#include "coring/detail/io_completion.hpp"
-#include "coring/detail/timer_heap.hpp"
 #include "coring/errors.hpp"
+#include "coring/extend/timer.hpp"
 #include "coring/http/errors.hpp"
 #include "coring/loop.hpp"
-#include "../runtime/ring.hpp"
+#include "coring/sync.hpp"
+#include "coring/task_handle.hpp"
 
 namespace coring::http::detail {
 
@@ -21,22 +21,21 @@ namespace {
 
 std::once_flag library_once;
 
-/// One c-ares socket being watched: a poll in flight on the ring. It owns a
-/// share of the resolver's state, so the state (and the c-ares channel)
-/// outlives every poll the kernel still holds.
-struct Watch : coring::detail::IoCompletion {
-  std::shared_ptr<Resolver::State> state;
-  int fd = -1;
-  unsigned events = 0;
-  bool wanted = true;
+/// One socket c-ares wants watched, and the generation of that want: a
+/// watch that finds its entry replaced (the same descriptor number, wanted
+/// anew) leaves it alone.
+struct Watch {
+  TaskHandle<void> task;
+  std::uint64_t generation = 0;
 };
 
 }  // namespace
 
-struct Resolver::State final : coring::detail::TimerNode, std::enable_shared_from_this<Resolver::State> {
+struct Resolver::State final : coring::extend::Timer, std::enable_shared_from_this<Resolver::State> {
   ares_channel channel = nullptr;
   EventLoop* loop = nullptr;
-  std::unordered_map<int, Watch*> watches;
+  std::unordered_map<int, Watch> watches;
+  std::uint64_t generations = 0;
   bool open = true;
 
   ~State() {
@@ -47,43 +46,38 @@ struct Resolver::State final : coring::detail::TimerNode, std::enable_shared_fro
   // c-ares says which sockets it wants watched, and for what.
   static void on_socket_state(void* data, ares_socket_t fd, int readable, int writable) {
     auto* self = static_cast<State*>(data);
-    auto it = self->watches.find(fd);
-    if (it != self->watches.end()) {
-      // Done with this watch: the poll is cancelled; its CQE frees it.
-      it->second->wanted = false;
-      self->loop->ring().prep_cancel(it->second);
+    if (auto it = self->watches.find(fd); it != self->watches.end()) {
+      it->second.task.cancel();  // its poll is cancelled in the kernel; the task ends on its own
       self->watches.erase(it);
     }
     if (!self->open || (!readable && !writable)) return;
-    auto* watch = new Watch;
-    watch->state = self->shared_from_this();
-    watch->fd = fd;
-    watch->events = (readable ? POLLIN : 0) | (writable ? POLLOUT : 0);
-    watch->on_complete = &State::on_poll;
-    self->watches[fd] = watch;
-    self->loop->ring().prep_poll(fd, watch->events, watch);
+    const unsigned events = (readable ? POLLIN : 0) | (writable ? POLLOUT : 0);
+    const std::uint64_t generation = ++self->generations;
+    self->watches[fd] = {create_task(watch(self->shared_from_this(), fd, events, generation)), generation};
   }
 
-  static void on_poll(coring::detail::IoCompletion* op) {
-    auto* watch = static_cast<Watch*>(op);
-    std::shared_ptr<State> state = watch->state;
-    if (!watch->wanted || !state->open || op->result < 0) {
-      if (watch->wanted && state->open) {
-        // The poll failed (the socket went away): let c-ares find out.
-        state->watches.erase(watch->fd);
-        ares_process_fd(state->channel, watch->fd, watch->fd);
+  /// Polls `fd` and hands each readiness to c-ares, until cancelled. Holds a
+  /// share of the state, so the c-ares channel outlives every poll the
+  /// kernel still holds.
+  static Task<> watch(std::shared_ptr<State> state, int fd, unsigned events, std::uint64_t generation) {
+    bool failed = false;
+    try {
+      for (;;) {
+        const unsigned revents = co_await coring::poll(fd, events);
+        const bool readable = (revents & (POLLIN | POLLERR | POLLHUP)) != 0;
+        const bool writable = (revents & (POLLOUT | POLLERR | POLLHUP)) != 0;
+        ares_process_fd(state->channel, readable ? fd : ARES_SOCKET_BAD, writable ? fd : ARES_SOCKET_BAD);
         state->arm_timer();
       }
-      delete watch;
-      return;
+    } catch (const CancelledError&) {
+    } catch (const OSError&) {
+      failed = true;
     }
-    const unsigned revents = static_cast<unsigned>(op->result);
-    const int fd = watch->fd;
-    const bool readable = (revents & (POLLIN | POLLERR | POLLHUP)) != 0;
-    const bool writable = (revents & (POLLOUT | POLLERR | POLLHUP)) != 0;
-    // Re-arm first: processing may replace or drop this watch.
-    state->loop->ring().prep_poll(fd, watch->events, watch);
-    ares_process_fd(state->channel, readable ? fd : ARES_SOCKET_BAD, writable ? fd : ARES_SOCKET_BAD);
+    if (!failed || !state->open) co_return;
+    // The poll failed (the socket went away): let c-ares find out.
+    if (auto it = state->watches.find(fd); it != state->watches.end() && it->second.generation == generation)
+      state->watches.erase(it);
+    ares_process_fd(state->channel, fd, fd);
     state->arm_timer();
   }
 
@@ -105,72 +99,25 @@ struct Resolver::State final : coring::detail::TimerNode, std::enable_shared_fro
 
 namespace {
 
-/// One ares_getaddrinfo in flight. Heap-allocated: if the coroutine that
-/// waits is cancelled, the callback still comes and frees it.
+/// One ares_getaddrinfo in flight, shared by the task that waits for it and
+/// the callback: if the task is cancelled, the callback still comes (at the
+/// latest when the channel is destroyed) and drops the last share.
 struct Query {
-  EventLoop* loop = nullptr;
-  coring::detail::TaskBase* task = nullptr;
-  std::coroutine_handle<> handle;
-  bool done = false;
-  bool abandoned = false;
+  Event done;
   int status = ARES_SUCCESS;
   std::vector<SocketAddress> addresses;
 
   static void on_result(void* arg, int status, int, ares_addrinfo* result) {
-    auto* q = static_cast<Query*>(arg);
-    q->status = status;
+    const std::unique_ptr<std::shared_ptr<Query>> share(static_cast<std::shared_ptr<Query>*>(arg));
+    Query& q = **share;
+    q.status = status;
     if (status == ARES_SUCCESS && result != nullptr) {
       for (ares_addrinfo_node* n = result->nodes; n != nullptr; n = n->ai_next)
-        q->addresses.push_back(SocketAddress::from_native(n->ai_addr, n->ai_addrlen));
+        q.addresses.push_back(SocketAddress::from_native(n->ai_addr, n->ai_addrlen));
     }
     if (result) ares_freeaddrinfo(result);
-    q->done = true;
-    if (q->abandoned) {
-      delete q;
-    } else if (q->handle) {
-      q->loop->schedule(q->task, q->handle);
-    }
+    q.done.set();
   }
-};
-
-/// Suspends until the query's callback has run; cancellable (the query is
-/// then abandoned to finish on its own).
-struct QueryAwaiter final : coring::detail::Cancellable {
-  Query* query;
-  bool gave_up = false;  // then `query` belongs to its callback: never touched again
-  explicit QueryAwaiter(Query* q) noexcept : query(q) {}
-  bool await_ready() const noexcept { return query->done; }
-  bool await_suspend(std::coroutine_handle<> h) noexcept {
-    query->loop = &EventLoop::get();
-    query->task = query->loop->current_task();
-    if (query->task->must_cancel) return false;
-    query->handle = h;
-    task_of_cancel = query->task;
-    query->task->suspended_at = this;
-    return true;
-  }
-  void cancel() noexcept override {
-    if (query->done || gave_up) return;
-    gave_up = true;
-    query->abandoned = true;
-    query->loop->schedule(query->task, query->handle);
-  }
-  /// True if the query was given up (the caller must not touch it).
-  bool await_resume() {
-    if (gave_up) {
-      task_of_cancel->suspended_at = nullptr;
-      task_of_cancel->throw_if_cancelled();
-      return true;
-    }
-    if (query->task) query->task->suspended_at = nullptr;
-    if (!query->done) {  // never suspended: a cancellation was pending
-      query->abandoned = true;
-      gave_up = true;
-      query->task->throw_if_cancelled();
-    }
-    return false;
-  }
-  coring::detail::TaskBase* task_of_cancel = nullptr;
 };
 
 SocketAddress with_port(SocketAddress a, std::uint16_t port) {
@@ -192,10 +139,7 @@ Resolver::~Resolver() { close(); }
 void Resolver::close() noexcept {
   if (!state_) return;
   state_->open = false;
-  for (auto& [fd, watch] : state_->watches) {
-    watch->wanted = false;
-    state_->loop->ring().prep_cancel(watch);
-  }
+  for (auto& [fd, watch] : state_->watches) watch.task.cancel();
   state_->watches.clear();
   if (state_->armed()) state_->loop->remove_timer(state_.get());
   state_.reset();  // the last watch to finish frees the channel
@@ -237,17 +181,16 @@ Task<std::vector<SocketAddress>> Resolver::resolve(const std::string& host, std:
         throw ClientConnectorError("bad DNS server list \"" + csv + "\"", 0);
     }
   }
-  auto* query = new Query;
+  auto query = std::make_shared<Query>();
   ares_addrinfo_hints hints{};
   hints.ai_family = AF_UNSPEC;
   hints.ai_socktype = SOCK_STREAM;
-  ares_getaddrinfo(state_->channel, host.c_str(), nullptr, &hints, &Query::on_result, query);
+  ares_getaddrinfo(state_->channel, host.c_str(), nullptr, &hints, &Query::on_result,
+                   new std::shared_ptr<Query>(query));
   state_->arm_timer();
-  // If this throws (cancelled), the abandoned query is freed by its callback.
-  co_await QueryAwaiter{query};
+  co_await query->done.wait();
   const int status = query->status;
   std::vector<SocketAddress> addresses = std::move(query->addresses);
-  delete query;
   if (status != ARES_SUCCESS || addresses.empty())
     throw ClientConnectorError("cannot resolve host \"" + host + "\": " +
                                    (status != ARES_SUCCESS ? ares_strerror(status) : "no address"),

@@ -1,6 +1,6 @@
 #pragma once
 // Host name resolution that never blocks the loop: c-ares, its sockets
-// watched with io_uring polls and its timeouts on a loop timer. resolver.cpp
+// watched with coring::poll and its timeouts on a loop timer. resolver.cpp
 // is the one file that includes c-ares. Answers are cached per session.
 #include <chrono>
 #include <cstddef>

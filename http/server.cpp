@@ -10,10 +10,10 @@
 
 #include "coring/async_with.hpp"
 #include "coring/errors.hpp"
+#include "coring/extend/timeout_scope.hpp"
 #include "coring/sleep.hpp"
 #include "coring/sync.hpp"
 #include "coring/task_group.hpp"
-#include "coring/wait.hpp"
 #include "parser.hpp"
 #include "tls.hpp"
 
@@ -128,7 +128,7 @@ std::size_t Server::connections_accepted() const noexcept { return state_->conne
 namespace {
 
 using Clock = std::chrono::steady_clock;
-using coring::detail::TimeoutScope;
+using coring::extend::TimeoutScope;
 
 constexpr std::size_t read_size = 16384;
 

@@ -1,6 +1,7 @@
 #include <cstdlib>
 
 #include "coring/async_with.hpp"
+#include "coring/extend/unreleased.hpp"
 #include "coring/http/client.hpp"
 #include "header_cache.hpp"
 #include "headers_access.hpp"
@@ -48,7 +49,7 @@ ClientSession::ClientSession(SessionOptions options, std::shared_ptr<Backend> ba
 ClientSession::ClientSession(ClientSession&&) noexcept = default;
 
 ClientSession::~ClientSession() {
-  if (impl_ && !impl_->closed) coring::detail::report_unreleased("ClientSession (use async_with or co_await close())");
+  if (impl_ && !impl_->closed) coring::extend::report_unreleased("ClientSession (use async_with or co_await close())");
 }
 
 bool ClientSession::closed() const noexcept { return impl_->closed; }

@@ -47,6 +47,10 @@ struct SyncWaiter : ListHook, Cancellable {
     task->suspended_at = nullptr;
     return true;
   }
+  /// After unpark() returned true: whether the parked task is to be cancelled.
+  [[nodiscard]] bool cancel_pending() const noexcept { return task->must_cancel; }
+  /// After unpark() returned true: raises the pending CancelledError, if any.
+  void raise_if_cancelled() { task->throw_if_cancelled(); }
 
  protected:
   ~SyncWaiter() = default;
