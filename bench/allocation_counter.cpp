@@ -1,3 +1,4 @@
+// The counting operator new and delete that allocation_counter.hpp describes.
 #include "allocation_counter.hpp"
 
 #include <cstdlib>

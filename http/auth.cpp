@@ -1,3 +1,4 @@
+// BasicAuth::encode: base64 of login:password, with OpenSSL's encoder.
 #include "coring/http/auth.hpp"
 
 #include <openssl/evp.h>

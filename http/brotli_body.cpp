@@ -1,3 +1,5 @@
+// br bodies with the brotli library (the one file that includes it): the
+// decoder under DecodingBody, and the encoder for the test server's /br route.
 #include <brotli/decode.h>
 #include <brotli/encode.h>
 

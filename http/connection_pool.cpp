@@ -1,3 +1,5 @@
+// ConnectionPool and Lease: slots under the limits, the FIFO of waiters,
+// places in pipelines, idle connections and their expiry, spare read buffers.
 #include "connection_pool.hpp"
 
 #include <sys/socket.h>

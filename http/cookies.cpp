@@ -1,3 +1,5 @@
+// CookieJar: parsing Set-Cookie, domain and path matching, eviction under
+// the limits, and the Cookie header.
 #include "coring/http/cookies.hpp"
 
 #include <algorithm>
@@ -76,7 +78,7 @@ std::string default_path(std::string_view path) {
 
 /// `from` plus `seconds`, saturated at the ends of the clock: its nanoseconds
 /// since 1970 run out in 2262, and "Expires=Fri, 31 Dec 9999 ..." is common
-/// (overflowing, it wrapped to 1816 and the cookie was dropped as expired).
+/// (overflowing, it would wrap to 1816 and drop the cookie as expired).
 CookieJar::Clock::time_point add_seconds(CookieJar::Clock::time_point from, long long seconds) {
   using Clock = CookieJar::Clock;
   constexpr long long limit = std::chrono::duration_cast<std::chrono::seconds>(Clock::duration::max()).count() - 1;

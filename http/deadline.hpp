@@ -17,7 +17,7 @@ namespace coring::http::detail {
 using Clock = std::chrono::steady_clock;
 
 /// Now, as the loop read it at the start of this pass (EventLoop::time):
-/// for a request's timings, which read the clock a dozen times. Never the
+/// for a request's timings, which would otherwise read it at every phase. Never the
 /// start of a deadline: the pass may have run a while (a preempted VM), and
 /// a timeout must not fire before its limit has passed since the call.
 inline Clock::time_point loop_now() { return EventLoop::get().time(); }

@@ -1,3 +1,5 @@
+// DecodingBody: decoders chosen from Content-Encoding, and the read loop,
+// limits and errors they share.
 #include "decoding_body.hpp"
 
 #include "ascii.hpp"

@@ -1,3 +1,5 @@
+// The thread's cache of response memory: states, header lists and body
+// buffers kept from responses that are gone.
 #include "header_cache.hpp"
 
 #include <algorithm>
@@ -38,8 +40,8 @@ struct Cache {
 };
 
 // A pointer, not the Cache itself: a thread_local with a constructor or a
-// destructor costs a call to the thread's TLS initialisation at every use
-// (a dozen per request); a trivial one does not. `owner` deletes it at the
+// destructor costs a call to the thread's TLS initialisation at every use,
+// several per request; a trivial one does not. `owner` deletes it at the
 // thread's end.
 thread_local constinit Cache* cache_of_thread = nullptr;
 
@@ -64,7 +66,7 @@ thread_local CacheOwner owner;  // made, and its end registered, when the cache 
 }
 
 /// The thread's cache, made on first use; nullptr once it is gone. The
-/// making apart, so that the rest inlines: nine uses a request.
+/// making apart, so that the rest inlines: every request uses it several times.
 Cache* live_cache() noexcept {
   Cache* cache = cache_of_thread;
   return cache != nullptr ? cache : make_cache();

@@ -1,3 +1,5 @@
+// Headers: checking, adding, finding and removing fields in one
+// back-to-back buffer; word-at-a-time case-insensitive compares.
 #include "coring/http/headers.hpp"
 
 #include <algorithm>
@@ -62,7 +64,7 @@ std::uint64_t load_short(const char* p, std::size_t n) noexcept {
 
 /// Eight bytes lowercased at once (ASCII letters only; bytes of 0x80 and
 /// up are left as they are): a header lookup compares every name it meets
-/// of the right size, and a byte at a time was most of its cost.
+/// of the right size, so that compare is its hot path.
 std::uint64_t lower_word(std::uint64_t word) noexcept {
   constexpr std::uint64_t high_bits = 0x8080808080808080;
   const std::uint64_t seven_bits = word & ~high_bits;  // no byte can carry into the next below
@@ -169,8 +171,8 @@ void Headers::compact() noexcept {
 
 std::optional<std::string_view> Headers::get(std::string_view name) const {
   const std::string_view text(text_.data(), text_.size());
-  // The size first, here: most names differ in it, and a call per field
-  // to find out was a fifth of the time spent looking up.
+  // The size first, here: most names differ in it, and finding that out
+  // should cost no call per field.
   for (const Entry& e : entries_)
     if (e.name_size == name.size() && iequals(text.substr(e.name_at, e.name_size), name))
       return text.substr(e.value_at, e.value_size);

@@ -1,3 +1,5 @@
+// gzip and deflate bodies with zlib (the one file that includes it): the
+// decoder under DecodingBody, and the encoder for the test server's routes.
 #include <zlib.h>
 
 #include "coring/http/errors.hpp"
@@ -28,7 +30,7 @@ class InflatingBody final : public DecodingBody {
     if (stream_end_) {
       // After a gzip member, another may follow (RFC 1952 section 2.2; gzip
       // -c a b > c makes one): decoded too, as zlib's gunzip and curl do.
-      // Anything else after the end is ignored, as before.
+      // Anything else after the end is ignored.
       if (!gzip_ || in.empty() || in.front() != '\x1f' || inflateReset(&stream_) != Z_OK) return in.size();
       stream_end_ = false;
     }

@@ -1,3 +1,4 @@
+// http::json: a response's body parsed as JSON, once its Content-Type is checked.
 #include "coring/http/json.hpp"
 
 #include "ascii.hpp"

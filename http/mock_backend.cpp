@@ -1,3 +1,4 @@
+// MockBackend: replies registered by method and URL, and the calls it saw.
 #include "coring/http/mock.hpp"
 
 #include "coring/errors.hpp"

@@ -1,3 +1,4 @@
+// FormData: the multipart/form-data encoding and its random boundary.
 #include "coring/http/multipart.hpp"
 
 #include <cstdint>

@@ -1,3 +1,5 @@
+// NativeBackend: connecting (DNS, proxy tunnel, TLS), writing requests,
+// reading responses off pooled connections, uploads, stale-connection retries.
 #include "native_backend.hpp"
 
 #include <algorithm>

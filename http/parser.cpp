@@ -1,3 +1,5 @@
+// ResponseParser and RequestParser over llhttp (the one file that includes
+// it), with the checks of later llhttp releases a server needs.
 #include "parser.hpp"
 #include "header_cache.hpp"
 

@@ -1,3 +1,4 @@
+// Proxy URLs parsed, and the environment's proxies with no_proxy matching.
 #include "proxy.hpp"
 
 #include <cstdio>

@@ -1,3 +1,5 @@
+// The public suffix list through libpsl (the one file that includes it):
+// loaded once, asked which domains are suffixes and which registrable.
 #include "public_suffix.hpp"
 
 #include <libpsl.h>

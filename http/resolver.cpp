@@ -1,3 +1,5 @@
+// Resolver: c-ares driven by io_uring polls and a loop timer, and the
+// session's cache of answers.
 #include "resolver.hpp"
 
 #include <ares.h>

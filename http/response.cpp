@@ -1,3 +1,5 @@
+// ClientResponse: its body read whole, as a view or in pieces, and its
+// connection let go.
 #include "coring/http/response.hpp"
 
 #include <charconv>

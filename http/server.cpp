@@ -1,3 +1,5 @@
+// Server: accepting under max_connections, and each connection's life:
+// requests read under the timeouts, bad ones refused, answers written.
 #include "coring/http/server.hpp"
 
 #include <sys/socket.h>

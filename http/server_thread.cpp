@@ -1,3 +1,5 @@
+// ServerThread: a loop and listener per thread, started and stopped from
+// the owner's thread.
 #include "coring/http/server_thread.hpp"
 
 #include <cstdio>

@@ -1,3 +1,5 @@
+// ClientSession: a request built from its options (URL, headers, body, auth,
+// proxy), cookies, and redirects followed; the backend sends each hop.
 #include <cstdlib>
 
 #include "coring/async_with.hpp"

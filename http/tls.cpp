@@ -1,3 +1,5 @@
+// TlsContext and TlsStream over OpenSSL (the one file that includes it):
+// contexts, kept sessions, and memory BIOs fed and drained through the ring.
 #include "tls.hpp"
 
 #include <arpa/inet.h>

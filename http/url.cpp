@@ -1,3 +1,5 @@
+// URL: parsing, normalising, joining and writing URLs; percent-encoding;
+// credentials masked in text.
 #include "coring/http/url.hpp"
 
 #include <algorithm>

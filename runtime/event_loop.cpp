@@ -1,3 +1,5 @@
+// EventLoop: its passes (ready coroutines, due timers, one io_uring_enter)
+// and its close, which cancels what still runs and waits out what is in flight.
 #include "coring/loop.hpp"
 
 #include <algorithm>
@@ -103,8 +105,7 @@ void EventLoop::fire_due_timers() {
   // A bounded batch per pass, so I/O completions get a look between batches.
   // The coroutine a timer wakes resumes here, right after its timer, not
   // from the ready queue after the whole batch: its frame is still in cache.
-  // A timer
-  // those coroutines arm waits for the next pass, even if already due: a
+  // A timer those coroutines arm waits for the next pass, even if already due: a
   // retry loop on an expired deadline turns once per pass, not 64 times.
   constexpr std::size_t timers_per_pass = 64;
   const std::uint64_t armed_before = timers_.next_sequence();

@@ -1,3 +1,5 @@
+// The frame cache's slow half: frames the cache cannot serve or keep, and
+// the release of the kept ones at the thread's end.
 #include "coring/detail/frame_pool.hpp"
 
 #include <new>

@@ -1,3 +1,5 @@
+// MultishotReceiver: the state a multishot receive shares with its reader,
+// pausing a full receiver, and re-arming receivers starved of buffers.
 #include "coring/multishot_receiver.hpp"
 
 #include <algorithm>

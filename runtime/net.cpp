@@ -1,3 +1,5 @@
+// Socket and Listener on the ring, and the submit/cancel/result machinery
+// every socket operation shares.
 #include "coring/net.hpp"
 
 #include <netinet/in.h>

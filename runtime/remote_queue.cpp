@@ -1,3 +1,5 @@
+// RemoteQueue: call_soon_threadsafe's locked queue and the eventfd read
+// that wakes the loop.
 #include "remote_queue.hpp"
 
 #include <sys/eventfd.h>

@@ -1,3 +1,5 @@
+// Ring: io_uring setup (flags probed best first), the provided-buffer pool,
+// SQE preparation, and the one enter per pass that submits and reaps.
 #include "ring.hpp"
 
 #include <liburing.h>

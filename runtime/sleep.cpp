@@ -1,3 +1,4 @@
+// SleepOperation: a sleep as one of the loop's timers, and its cancellation.
 #include "coring/sleep.hpp"
 
 namespace coring {

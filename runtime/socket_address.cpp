@@ -1,3 +1,4 @@
+// SocketAddress: parsing and printing IPv4, IPv6 and Unix-domain addresses.
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/un.h>

@@ -1,3 +1,5 @@
+// TaskGroup: starting children, a failure cancelling siblings and body, and
+// aexit's wait for every child.
 #include "coring/task_group.hpp"
 
 #include "coring/async_with.hpp"

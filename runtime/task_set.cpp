@@ -1,3 +1,5 @@
+// TaskSetWatch: one coroutine waiting on several tasks (gather, wait) until
+// its condition holds.
 #include "coring/detail/task_set.hpp"
 
 namespace coring::detail {

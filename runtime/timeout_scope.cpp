@@ -1,3 +1,5 @@
+// TimeoutScope: a deadline that cancels the current task, and telling that
+// cancellation apart from anyone else's.
 #include <cstdio>
 
 #include "coring/wait.hpp"

@@ -1,3 +1,4 @@
+// TimerHeap: the FIFO run and the binary min-heap behind the loop's timers.
 #include "coring/detail/timer_heap.hpp"
 
 #include <algorithm>

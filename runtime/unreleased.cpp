@@ -1,3 +1,5 @@
+// report_unreleased: the stderr report, and its count for tests, of a
+// resource destroyed without being released.
 #include <atomic>
 #include <cstdio>
 

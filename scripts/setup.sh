@@ -3,7 +3,7 @@
 # configures and compiles build/. Idempotent: a second run only recompiles.
 #   scripts/setup.sh              release build in build/
 #   BUILD=build-asan SANITIZE=1 scripts/setup.sh   ASan+UBSan debug build (-O0: it compiles
-#   five times faster than -O2 under ASan, and nothing relies on the optimiser:
+#   far faster than -O2 under ASan, and nothing relies on the optimiser:
 #   awaits run in constant stack without tail calls)
 set -euo pipefail
 cd "$(dirname "$0")/.."

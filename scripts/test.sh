@@ -43,7 +43,8 @@ run_fuzz() {
   ninja -C "$build" "tests/fuzz/$target" >/dev/null || return 1
   local scratch log=$build/meson-logs/$target.log rc
   scratch=$(mktemp -d)
-  # -entropic=0: its per-feature bookkeeping took 70% of the time here.
+  # -entropic=0: its per-feature bookkeeping would cost these short runs most
+  # of their time.
   # -max_total_time only bounds a slow machine; -runs is the measure.
   # -seed=1: the same inputs every run, so that CI goes red for a change, not
   # for a lucky draw (longer campaigns, with other seeds, are run by hand).

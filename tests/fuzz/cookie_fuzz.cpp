@@ -6,7 +6,7 @@
 //     domain (counted here from the public suffix list, cookie by cookie);
 //     the jar's limits are small (`fuzz_limits`, or an 'l' step's), so
 //     that short inputs reach them all: thousands of cookies, or cookies of
-//     4 KiB, would take a fuzzer's run a second;
+//     4 KiB, would make each of a fuzzer's runs slow;
 //   - every cookie whole: a name, name and value within max_cookie_size, no
 //     control character, a path starting with '/', a Domain (not host-only)
 //     that is no public suffix;

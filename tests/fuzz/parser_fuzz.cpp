@@ -7,7 +7,7 @@
 // its piece ends: a 129th name is refused as too many when cut, or for a
 // bad character further on when whole), so refusals are compared, not
 // their words. Any other difference, a crash or a sanitizer report is a
-// finding. No event loop: thousands of inputs a second.
+// finding. No event loop: an input costs the parsers' time alone.
 //
 // Input format (the seeds in parser_corpus/ follow it):
 //   byte 0   bit 7     the request parser (the server's); else the response parser
@@ -76,7 +76,6 @@ void feed_all(Parser& parser, std::string_view wire, const Cutter& cut, const ch
   }
 }
 
-/// Everything the response parser made of `wire`, as text to compare.
 /// What a parser made of a connection's bytes: the messages, in text to
 /// compare, and the refusal that ended them, if any.
 struct Transcript {
@@ -85,6 +84,7 @@ struct Transcript {
   [[nodiscard]] std::string text() const { return messages + (refusal ? "\n[refused: " + *refusal + "]" : ""); }
 };
 
+/// Everything the response parser made of `wire`, as text to compare.
 Transcript responses(std::string_view wire, bool head_first, const Cutter& cut) {
   ResponseParser parser;
   std::string out;

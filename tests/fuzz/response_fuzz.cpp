@@ -99,7 +99,7 @@ Task<> answer(Socket& socket, Script& s) {
 Task<> serve_connection(Socket socket, Script& s) {
   std::exception_ptr cancelled;
   // Requests are small (the cookie jar's header at most the input's size);
-  // left uninitialised: zeroing it per connection was a tenth of the run time.
+  // left uninitialised: zeroing it per connection would add up over a run.
   std::unique_ptr<std::byte[]> storage(new std::byte[16384]);
   const std::span<std::byte> buffer(storage.get(), 16384);
   try {
@@ -197,8 +197,8 @@ extern "C" const char* __ubsan_default_options() { return "halt_on_error=1:print
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   static const std::string socket_path = "/tmp/coring-fuzz-" + std::to_string(::getpid()) + ".sock";
   if (size == 0) return -1;  // no mode byte: not in the format, keep it out of the corpus
-  // One loop for every input: making and unmapping a ring per input took a
-  // third of the time. What one input leaves on it (a task, a timer) fails
+  // One loop for every input: making and unmapping a ring per input would
+  // weigh on every run. What one input leaves on it (a task, a timer) fails
   // the check below instead of leaking into the next input.
   static EventLoop loop;
   Script s = parse(data, size);

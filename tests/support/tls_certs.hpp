@@ -26,8 +26,8 @@ class TestCertificates {
   static constexpr std::array<std::string_view, 6> names = {"valid",       "expired", "wrong_host",
                                                             "self_signed", "client",  "partial_wildcard"};
 
-  /// Generates the CA and every certificate (nine openssl runs, well
-  /// under a second). Throws std::runtime_error naming the openssl command
+  /// Generates the CA and every certificate (nine openssl runs).
+  /// Throws std::runtime_error naming the openssl command
   /// and its stderr if one fails, or if openssl is not installed.
   TestCertificates();
   ~TestCertificates() = default;

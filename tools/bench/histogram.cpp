@@ -1,3 +1,4 @@
+// LatencyHistogram: bucket arithmetic, recording, merging and percentiles.
 #include "histogram.hpp"
 
 #include <algorithm>

@@ -1,3 +1,5 @@
+// The load's workers: a loop per thread, its connections (plain or TLS,
+// closed loop or on a --rate schedule), and the start, stop and sum of them all.
 #include "load.hpp"
 
 #include <algorithm>

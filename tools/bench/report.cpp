@@ -1,3 +1,5 @@
+// coring-bench's report: the text summary, the --json document and the
+// --plot SVG of the latency spectrum.
 #include "report.hpp"
 
 #include <algorithm>

@@ -3,7 +3,8 @@
 // is the same for every transport (URLs, default headers, redirects,
 // cookies, timeouts' bookkeeping); a backend sends one request and returns
 // its response. coring ships the native backend (HTTP/1.1 over io_uring
-// sockets, pooled) and MockBackend for tests; TLS and HTTP/2 plug in here.
+// sockets, plain or TLS, pooled) and MockBackend for tests; another
+// protocol (HTTP/2) would plug in here.
 #include <chrono>
 #include <functional>
 #include <optional>

@@ -53,7 +53,6 @@ class ClientConnectorSSLError : public ClientSSLError {
   using ClientSSLError::ClientSSLError;
 };
 
-/// The server closed the connection before the response was complete.
 /// The HTTP proxy could not be reached, or closed the connection before
 /// answering CONNECT (aiohttp's ClientProxyConnectionError).
 class ClientProxyConnectionError : public ClientConnectorError {
@@ -61,6 +60,7 @@ class ClientProxyConnectionError : public ClientConnectorError {
   using ClientConnectorError::ClientConnectorError;
 };
 
+/// The server closed the connection before the response was complete.
 class ServerDisconnectedError : public ClientConnectionError {
  public:
   using ClientConnectionError::ClientConnectionError;
@@ -101,8 +101,6 @@ class ContentTypeError : public ClientResponseError {
   using ClientResponseError::ClientResponseError;
 };
 
-/// The server's response broke HTTP/1.1: malformed status line or header, a
-/// line over 8190 bytes, more than 128 headers.
 /// The HTTP proxy answered CONNECT with other than 2xx: status() is its
 /// answer, 407 when it wants (other) credentials (aiohttp's ClientHttpProxyError).
 class ClientHttpProxyError : public ClientResponseError {
@@ -110,6 +108,8 @@ class ClientHttpProxyError : public ClientResponseError {
   using ClientResponseError::ClientResponseError;
 };
 
+/// The server's response broke HTTP/1.1: malformed status line or header, a
+/// line over 8190 bytes, more than 128 headers.
 class InvalidResponseError : public ClientError {
  public:
   using ClientError::ClientError;
