@@ -74,7 +74,7 @@ void EventLoop::task_finished(detail::TaskBase& task) noexcept {
   --live_tasks_;
 }
 
-void EventLoop::run_until_done(const detail::TaskBase& task) {
+void EventLoop::run_until(const detail::TaskBase& task) {
   if (running_) throw RuntimeError("this event loop is already running (run_until_complete inside a task)");
   running_ = true;
   struct Reset {

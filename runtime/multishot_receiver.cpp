@@ -60,7 +60,7 @@ struct MultishotReceiver::State : detail::ListHook /* the loop's starved receive
   void take_cqe(int result, unsigned flags) noexcept {
     const bool more = detail::Ring::more_to_come(flags);
     if (orphaned) {
-      if (result > 0 && detail::Ring::names_buffer(flags)) give_back(detail::Ring::buffer_id(flags));
+      if (result > 0 && detail::Ring::names_buffer(flags)) release_buffer(detail::Ring::buffer_id(flags));
       if (!more) delete this;
       return;
     }
@@ -126,7 +126,7 @@ struct MultishotReceiver::State : detail::ListHook /* the loop's starved receive
     try {
       chunks.push_back(chunk);
     } catch (const std::bad_alloc&) {
-      if (chunk.result > 0) give_back(chunk.buffer);
+      if (chunk.result > 0) release_buffer(chunk.buffer);
       ended = true;  // lose no bytes silently: the reader learns the stream broke
       chunks.push_back({-ENOMEM, 0});  // reserved room: fits
     }
@@ -143,12 +143,12 @@ struct MultishotReceiver::State : detail::ListHook /* the loop's starved receive
 
   void release_held() noexcept {
     if (held < 0) return;
-    give_back(static_cast<unsigned>(held));
+    release_buffer(static_cast<unsigned>(held));
     held = -1;
   }
 
-  void give_back(unsigned buffer) noexcept {
-    ring.give_back(buffer);
+  void release_buffer(unsigned buffer) noexcept {
+    ring.release_buffer(buffer);
     // One buffer back: one starved receive may go on.
     if (State* hungry = starved().pop_front()) hungry->rearm();
   }
@@ -176,7 +176,7 @@ MultishotReceiver::~MultishotReceiver() {
   if (s.linked()) detail::IntrusiveList<State>::remove(&s);
   s.release_held();
   for (std::size_t i = s.head; i < s.chunks.size(); ++i)
-    if (s.chunks[i].result > 0) s.give_back(s.chunks[i].buffer);
+    if (s.chunks[i].result > 0) s.release_buffer(s.chunks[i].buffer);
   if (s.op.in_flight) {
     s.orphaned = true;
     s.ring.prep_cancel(&s.op);
@@ -224,7 +224,7 @@ std::size_t MultishotReceiver::ReceiveInto::await_resume() {
   } else {
     s.front_offset = 0;
     s.pop_front();
-    s.give_back(chunk.buffer);
+    s.release_buffer(chunk.buffer);
   }
   return n;
 }

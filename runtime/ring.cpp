@@ -152,7 +152,7 @@ Ring::ProvidedBuffers& Ring::provided_buffers() {
                        std::string(std::strerror(-rc)));
   pool->memory = std::make_unique<std::byte[]>(std::size_t{provided_buffer_count} * provided_buffer_size);
   provided_ = std::move(pool);
-  for (unsigned id = 0; id < provided_buffer_count; ++id) give_back(id);
+  for (unsigned id = 0; id < provided_buffer_count; ++id) release_buffer(id);
   return *provided_;
 }
 
@@ -164,7 +164,7 @@ std::byte* Ring::provided_buffer(unsigned id) noexcept {
   return provided_->memory.get() + std::size_t{id} * provided_buffer_size;
 }
 
-void Ring::give_back(unsigned id) noexcept {
+void Ring::release_buffer(unsigned id) noexcept {
   io_uring_buf_ring_add(provided_->ring, provided_buffer(id), provided_buffer_size, static_cast<unsigned short>(id),
                         io_uring_buf_ring_mask(provided_buffer_count), 0);
   io_uring_buf_ring_advance(provided_->ring, 1);

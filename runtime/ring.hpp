@@ -55,7 +55,7 @@ class Ring {
   [[nodiscard]] static bool more_to_come(unsigned cqe_flags) noexcept;
   [[nodiscard]] std::byte* provided_buffer(unsigned id) noexcept;
   /// Hands buffer `id` back to the kernel for the next fill.
-  void give_back(unsigned id) noexcept;
+  void release_buffer(unsigned id) noexcept;
 
   /// At most one io_uring_enter: submits what is queued and, if `wait` is
   /// set, waits up to that long (nullopt: no limit) for one completion. Then

@@ -32,9 +32,9 @@ TaskSetWatch::~TaskSetWatch() {
 bool TaskSetWatch::satisfied() const noexcept {
   if (done_count_ == tasks_.size()) return true;
   switch (options_.until) {
-    case Until::all_done: return false;
-    case Until::first_done: return done_count_ > 0;
-    case Until::first_failure: return first_failure_ != none;
+    case ReturnWhen::all_completed: return false;
+    case ReturnWhen::first_completed: return done_count_ > 0;
+    case ReturnWhen::first_exception: return first_failure_ != none;
   }
   return false;
 }

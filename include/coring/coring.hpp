@@ -8,6 +8,7 @@
 #include "coring/net.hpp"
 #include "coring/queue.hpp"
 #include "coring/result.hpp"
+#include "coring/return_when.hpp"
 #include "coring/run.hpp"
 #include "coring/sleep.hpp"
 #include "coring/sync.hpp"

@@ -73,7 +73,7 @@ void rethrow_first_failure(Handles& handles, std::size_t index) {
 }
 
 inline TaskSetWatch::Options gather_options(bool return_exceptions) {
-  return {.until = TaskSetWatch::Until::all_done,
+  return {.until = ReturnWhen::all_completed,
           .cancel_others_on_failure = !return_exceptions,
           .cancel_tasks_with_waiter = true};
 }

@@ -130,11 +130,11 @@ class EventLoop {
   void add_timer(detail::TimerNode* node) { timers_.push(node); }
   void remove_timer(detail::TimerNode* node) noexcept { timers_.remove(node); }
   [[nodiscard]] detail::Ring& ring() noexcept { return *ring_; }
-  /// Runs passes until `task` is done.
-  void run_until_done(const detail::TaskBase& task);
   void task_finished(detail::TaskBase& task) noexcept;
 
  private:
+  /// Runs passes until `task` is done (run_until_complete's loop).
+  void run_until(const detail::TaskBase& task);
   /// One pass; it may wait in the kernel unless `until` is done (or, for
   /// nullptr, no task is left).
   void run_once(const detail::TaskBase* until);

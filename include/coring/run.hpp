@@ -10,7 +10,7 @@ T EventLoop::run_until_complete(Task<T> task) {
   auto frame = task.release();
   TaskHandle<T> handle(frame);
   spawn(frame.promise(), frame);
-  run_until_done(frame.promise());
+  run_until(frame.promise());
   if constexpr (std::is_void_v<T>) {
     handle.result();
   } else {

@@ -12,6 +12,7 @@
 #include "coring/detail/awaitable_traits.hpp"
 #include "coring/detail/task_set.hpp"
 #include "coring/errors.hpp"
+#include "coring/return_when.hpp"
 #include "coring/task.hpp"
 #include "coring/task_handle.hpp"
 
@@ -71,8 +72,6 @@ auto wait_for(A&& awaitable, std::chrono::nanoseconds timeout) {
   return detail::wait_for_impl<A>(std::forward<A>(awaitable), timeout);
 }
 
-enum class ReturnWhen { FirstCompleted, FirstException, AllCompleted };
-
 template <class T>
 struct WaitResult {
   std::vector<TaskHandle<T>> done;
@@ -84,17 +83,13 @@ struct WaitResult {
 /// of the tasks' and cancels none of them: pending ones run on. Cancelling the
 /// caller raises CancelledError in it and leaves the tasks alone.
 template <class T>
-Task<WaitResult<T>> wait(std::vector<TaskHandle<T>> tasks, ReturnWhen when = ReturnWhen::AllCompleted,
+Task<WaitResult<T>> wait(std::vector<TaskHandle<T>> tasks, ReturnWhen when = ReturnWhen::all_completed,
                          std::optional<std::chrono::nanoseconds> timeout = std::nullopt) {
   std::vector<detail::TaskBase*> bases;
   bases.reserve(tasks.size());
   for (auto& t : tasks) bases.push_back(&t.base());
-  using Until = detail::TaskSetWatch::Until;
-  const Until until = when == ReturnWhen::FirstCompleted   ? Until::first_done
-                      : when == ReturnWhen::FirstException ? Until::first_failure
-                                                           : Until::all_done;
   if (!tasks.empty()) {
-    detail::TaskSetWatch watch(bases, {.until = until, .timeout = timeout});
+    detail::TaskSetWatch watch(bases, {.until = when, .timeout = timeout});
     co_await watch;
   }
   WaitResult<T> result;

@@ -123,7 +123,7 @@ TEST_CASE("wait with FirstCompleted returns as soon as one finishes, the rest st
     std::vector<TaskHandle<int>> tasks;
     tasks.push_back(create_task(after(200ms, 1)));
     tasks.push_back(create_task(after(2ms, 2)));
-    auto [done, pending] = co_await wait(std::move(tasks), ReturnWhen::FirstCompleted);
+    auto [done, pending] = co_await wait(std::move(tasks), ReturnWhen::first_completed);
     REQUIRE(done.size() == 1);
     CHECK(done[0].result() == 2);
     REQUIRE(pending.size() == 1);
@@ -139,7 +139,7 @@ TEST_CASE("wait with FirstException returns at the first failure") {
     tasks.push_back(create_task(after(200ms, 1)));
     tasks.push_back(create_task(fail_after(2ms)));
     tasks.push_back(create_task(after(1ms, 3)));
-    auto [done, pending] = co_await wait(std::move(tasks), ReturnWhen::FirstException);
+    auto [done, pending] = co_await wait(std::move(tasks), ReturnWhen::first_exception);
     REQUIRE(done.size() == 2);
     CHECK_THROWS_WITH(done[0].result(), "failed");  // done keeps argument order
     CHECK(done[1].result() == 3);
@@ -154,7 +154,7 @@ TEST_CASE("wait with a timeout returns what is done when the time is up, without
     std::vector<TaskHandle<int>> tasks;
     tasks.push_back(create_task(after(1ms, 1)));
     tasks.push_back(create_task(after(1h, 2)));
-    auto [done, pending] = co_await wait(std::move(tasks), ReturnWhen::AllCompleted, 20ms);
+    auto [done, pending] = co_await wait(std::move(tasks), ReturnWhen::all_completed, 20ms);
     CHECK(done.size() == 1);
     CHECK(pending.size() == 1);
     for (auto& p : pending) p.cancel();

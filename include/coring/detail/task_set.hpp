@@ -12,14 +12,14 @@
 #include "coring/detail/task_base.hpp"
 #include "coring/detail/timer_heap.hpp"
 #include "coring/loop.hpp"
+#include "coring/return_when.hpp"
 
 namespace coring::detail {
 
 class TaskSetWatch final : Cancellable {
  public:
-  enum class Until { all_done, first_done, first_failure };
   struct Options {
-    Until until = Until::all_done;
+    ReturnWhen until = ReturnWhen::all_completed;
     /// gather: a failure cancels the others (still waited for).
     bool cancel_others_on_failure = false;
     /// gather: cancelling the waiter cancels the tasks, and waits for them.
