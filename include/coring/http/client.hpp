@@ -218,9 +218,8 @@ class ClientSession {
   /// The session's cookies (empty and unused when use_cookies is false).
   [[nodiscard]] CookieJar& cookie_jar() noexcept;
 
-  struct Impl;
-
  private:
+  struct Impl;  // options, backend, cookie jar: defined in http/session.cpp
   std::unique_ptr<Impl> impl_;
 };
 
