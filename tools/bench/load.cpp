@@ -66,6 +66,7 @@ class Worker {
       try {
         EventLoopOptions options;
         options.batch_wait = plan_.batch_wait;
+        options.ring_setup = plan_.ring_setup;
         run(main(ready), options);
       } catch (const std::exception& e) {
         if (!ready_told_) {

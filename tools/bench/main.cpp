@@ -8,6 +8,7 @@
 #include <CLI/CLI.hpp>
 #include <csignal>
 #include <fstream>
+#include <map>
 #include <netdb.h>
 #include <optional>
 #include <thread>
@@ -47,6 +48,7 @@ struct Flags {
   bool insecure = false;
   std::size_t server_threads = 1;
   std::optional<unsigned> batch_wait_us;
+  RingSetup ring_setup = RingSetup::defer;
 };
 
 /// A bad flag value, found after parsing: exit status 2, as CLI11's own.
@@ -262,6 +264,7 @@ int run_bench(const Flags& flags) {
   // Closed loop: batches cost less CPU and the latency stays within the
   // noise (bench/RESULTS.md). With --rate, latency is what is measured: none.
   plan.batch_wait = microseconds(flags.batch_wait_us.value_or(flags.rate > 0 ? 0 : 100));
+  plan.ring_setup = flags.ring_setup;
   plan.tls = tls;
   plan.host = url->host();
   plan.port = url->port();
@@ -317,6 +320,12 @@ int main(int argc, char** argv) {
                  "microseconds a loop may wait to take completions in batches (less CPU per request, up to that much "
                  "more latency; Linux 6.12+; default 100, or 0 with --rate)")
       ->check(CLI::Range(0, 100000));
+  const std::map<std::string, RingSetup> ring_setups{
+      {"defer", RingSetup::defer}, {"coop", RingSetup::coop}, {"none", RingSetup::none}};
+  app.add_option("--ring-setup", flags.ring_setup,
+                 "io_uring task running of each load thread's loop: defer (default), coop or none (EventLoopOptions::"
+                 "ring_setup; for measuring what each gives)")
+      ->transform(CLI::CheckedTransformer(ring_setups));
   app.add_option("--server-threads", flags.server_threads,
                  "with no URL: threads (loops) of the embedded server, sharing its port (default 1)")
       ->check(CLI::Range(1, 256));
