@@ -56,7 +56,7 @@ ClientSession::~ClientSession() {
 }
 
 bool ClientSession::closed() const noexcept { return impl_->closed; }
-const SessionOptions& ClientSession::settings() const noexcept { return impl_->options; }
+const SessionOptions& ClientSession::session_options() const noexcept { return impl_->options; }
 CookieJar& ClientSession::cookie_jar() noexcept { return impl_->jar; }
 
 /// One hop: the jar's cookies for this URL join the request, and the

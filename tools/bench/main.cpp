@@ -18,6 +18,7 @@
 #include "coring/http/errors.hpp"
 #include "coring/http/server_thread.hpp"
 #include "coring/http/url.hpp"
+#include "ascii.hpp"  // http/
 #include "load.hpp"
 #include "tls.hpp"  // http/: for the up-front TLS check
 #include "report.hpp"
@@ -83,8 +84,7 @@ std::string build_request(const http::URL& url, const Flags& flags, const std::s
     if (colon == std::string::npos || colon == 0 || h.find_first_of("\r\n") != std::string::npos)
       throw UsageError("bad header \"" + h + "\": expected 'Name: value' on one line");
     std::string name = h.substr(0, colon);
-    std::string value = h.substr(colon + 1);
-    value.erase(0, value.find_first_not_of(" \t"));
+    std::string value(http::detail::trim(std::string_view(h).substr(colon + 1)));
     auto same = std::find_if(headers.begin(), headers.end(), [&](const auto& kv) { return http::iequals(kv.first, name); });
     if (same != headers.end()) {
       same->second = value;  // -H replaces a default header of the same name

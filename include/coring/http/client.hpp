@@ -214,7 +214,8 @@ class ClientSession {
   /// Closes every pooled connection. Requests after this are refused.
   Task<> close();
   [[nodiscard]] bool closed() const noexcept;
-  [[nodiscard]] const SessionOptions& settings() const noexcept;
+  /// The options the session was made with.
+  [[nodiscard]] const SessionOptions& session_options() const noexcept;
   /// The session's cookies (empty and unused when use_cookies is false).
   [[nodiscard]] CookieJar& cookie_jar() noexcept;
 
