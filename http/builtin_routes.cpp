@@ -7,7 +7,7 @@
 
 #include "coring/http/server.hpp"
 #include "coring/sleep.hpp"
-#include "decoding_body.hpp"
+#include "compress.hpp"
 
 namespace coring::http {
 

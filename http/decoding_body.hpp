@@ -1,7 +1,8 @@
 #pragma once
 // Decoding a body's Content-Encoding (gzip, deflate, br) as it streams in:
 // DecodingBody reads and bounds, a subclass per library decodes
-// (inflate.cpp is the one file that includes zlib, brotli_body.cpp brotli's).
+// (inflating_body.cpp is the one file that includes zlib's inflate,
+// brotli_body.cpp brotli's decoder; their encoders are in compress.cpp).
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -82,9 +83,5 @@ class DecodingBody : public BodySource {
 std::unique_ptr<BodySource> inflating_body(std::unique_ptr<BodySource> inner, bool gzip, const URL& url,
                                            std::size_t max_size);
 std::unique_ptr<BodySource> brotli_body(std::unique_ptr<BodySource> inner, const URL& url, std::size_t max_size);
-
-// Encoders, for the test server's /gzip, /deflate and /br routes.
-std::string gzip_compress(std::string_view data, bool gzip_wrapper = true);
-std::string brotli_compress(std::string_view data);
 
 }  // namespace coring::http::detail

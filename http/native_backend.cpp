@@ -13,6 +13,7 @@
 #include "coring/task_handle.hpp"
 #include "coring/sync.hpp"
 #include "deadline.hpp"
+#include "response_state.hpp"
 
 namespace coring::http::detail {
 
@@ -741,7 +742,7 @@ Task<ClientResponse> NativeBackend::send(const PreparedRequest& r) {
     ClientResponse response(head.status, std::move(head.reason), std::move(head.headers), r.url, std::move(body),
                             r.method, options_.recycled_body_size);
     reader.name_in_errors(response.url());  // the request may be gone before its body is read
-    response.timings = timings;
+    ResponseAccess::set_timings(response, timings);
     co_return response;
   }
 }

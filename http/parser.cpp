@@ -12,10 +12,56 @@ std::string FieldReader::describe(Limit limit, const ParserLimits& limits) {
   return "header line longer than " + std::to_string(limits.max_line_size) + " bytes";
 }
 
-struct ResponseParser::State {
+template <class Head>
+struct MessageParser<Head>::State {
   llhttp_t parser{};
-  llhttp_settings_t settings{};
 };
+
+template <class Head>
+MessageParser<Head>::MessageParser(ParserLimits limits) : state_(std::make_unique<State>()), limits_(limits) {}
+
+template <class Head>
+MessageParser<Head>::~MessageParser() = default;
+
+template class MessageParser<ResponseHead>;
+template class MessageParser<RequestHead>;
+
+namespace {
+
+/// llhttp's table of callbacks for a parser's `Callbacks`: each hook it
+/// defines, under llhttp's name for it (`on_chunk_extension` takes both
+/// pieces of an extension); the others stay unset. Built at compile time,
+/// one table per parser type: llhttp calls each hook straight through it.
+template <class C>
+constexpr llhttp_settings_t settings_for() {
+  llhttp_settings_t s{};  // all unset, as llhttp_settings_init leaves them
+  if constexpr (requires { &C::on_message_begin; }) s.on_message_begin = &C::on_message_begin;
+  if constexpr (requires { &C::on_url; }) s.on_url = &C::on_url;
+  if constexpr (requires { &C::on_status; }) s.on_status = &C::on_status;
+  if constexpr (requires { &C::on_header_field; }) s.on_header_field = &C::on_header_field;
+  if constexpr (requires { &C::on_header_value; }) s.on_header_value = &C::on_header_value;
+  if constexpr (requires { &C::on_header_value_complete; })
+    s.on_header_value_complete = &C::on_header_value_complete;
+  if constexpr (requires { &C::on_headers_complete; }) s.on_headers_complete = &C::on_headers_complete;
+  if constexpr (requires { &C::on_body; }) s.on_body = &C::on_body;
+  if constexpr (requires { &C::on_chunk_header; }) s.on_chunk_header = &C::on_chunk_header;
+  if constexpr (requires { &C::on_chunk_extension; })
+    s.on_chunk_extension_name = s.on_chunk_extension_value = &C::on_chunk_extension;
+  if constexpr (requires { &C::on_chunk_complete; }) s.on_chunk_complete = &C::on_chunk_complete;
+  if constexpr (requires { &C::on_message_complete; }) s.on_message_complete = &C::on_message_complete;
+  return s;
+}
+
+/// Readies `parser` for a new message of `type`, calling the hooks of
+/// `Callbacks` with `owner` as the parser's data.
+template <class Callbacks>
+void start_llhttp(llhttp_t& parser, llhttp_type_t type, void* owner) {
+  static constexpr llhttp_settings_t settings = settings_for<Callbacks>();
+  llhttp_init(&parser, type, &settings);
+  parser.data = owner;
+}
+
+}  // namespace
 
 // llhttp calls these with the parser; `data` points back to our object.
 // Returning -1 stops parsing with HPE_USER; HPE_PAUSED stops after the call.
@@ -132,27 +178,10 @@ struct ResponseParser::Callbacks {
   }
 };
 
-ResponseParser::ResponseParser(ParserLimits limits) : state_(std::make_unique<State>()), limits_(limits) {
-  llhttp_settings_init(&state_->settings);
-  state_->settings.on_message_begin = &Callbacks::on_message_begin;
-  state_->settings.on_status = &Callbacks::on_status;
-  state_->settings.on_header_field = &Callbacks::on_header_field;
-  state_->settings.on_header_value = &Callbacks::on_header_value;
-  state_->settings.on_header_value_complete = &Callbacks::on_header_value_complete;
-  state_->settings.on_headers_complete = &Callbacks::on_headers_complete;
-  state_->settings.on_body = &Callbacks::on_body;
-  state_->settings.on_message_complete = &Callbacks::on_message_complete;
-  state_->settings.on_chunk_extension_name = &Callbacks::on_chunk_extension;
-  state_->settings.on_chunk_extension_value = &Callbacks::on_chunk_extension;
-  state_->settings.on_chunk_header = &Callbacks::on_chunk_header;
-  start(false);
-}
-
-ResponseParser::~ResponseParser() = default;
+ResponseParser::ResponseParser(ParserLimits limits) : MessageParser(limits) { start(false); }
 
 void ResponseParser::start(bool head_request) {
-  llhttp_init(&state_->parser, HTTP_RESPONSE, &state_->settings);
-  state_->parser.data = this;
+  start_llhttp<Callbacks>(state_->parser, HTTP_RESPONSE, this);
   head_request_ = head_request;
   started_ = head_complete_ = message_complete_ = keep_alive_ = error_in_body_ = false;
   body_.clear();
@@ -302,11 +331,6 @@ const char* HeadLines::describe(Fault fault) noexcept {
   return "no fault";
 }
 
-struct RequestParser::State {
-  llhttp_t parser{};
-  llhttp_settings_t settings{};
-};
-
 struct RequestParser::Callbacks {
   static RequestParser& self(llhttp_t* p) { return *static_cast<RequestParser*>(p->data); }
   static int on_url(llhttp_t* p, const char* at, std::size_t length) {
@@ -381,24 +405,10 @@ struct RequestParser::Callbacks {
   }
 };
 
-RequestParser::RequestParser(ParserLimits limits) : state_(std::make_unique<State>()), limits_(limits) {
-  llhttp_settings_init(&state_->settings);
-  state_->settings.on_url = &Callbacks::on_url;
-  state_->settings.on_header_field = &Callbacks::on_header_field;
-  state_->settings.on_header_value = &Callbacks::on_header_value;
-  state_->settings.on_header_value_complete = &Callbacks::on_header_value_complete;
-  state_->settings.on_headers_complete = &Callbacks::on_headers_complete;
-  state_->settings.on_body = &Callbacks::on_body;
-  state_->settings.on_chunk_complete = &Callbacks::on_chunk_complete;
-  state_->settings.on_message_complete = &Callbacks::on_message_complete;
-  start();
-}
-
-RequestParser::~RequestParser() = default;
+RequestParser::RequestParser(ParserLimits limits) : MessageParser(limits) { start(); }
 
 void RequestParser::start() {
-  llhttp_init(&state_->parser, HTTP_REQUEST, &state_->settings);
-  state_->parser.data = this;
+  start_llhttp<Callbacks>(state_->parser, HTTP_REQUEST, this);
   head_ = RequestHead{};
   body_.clear();
   fields_.reset();

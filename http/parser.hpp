@@ -69,12 +69,48 @@ class FieldReader {
   std::size_t line_size_ = 0;  // of the field being read
 };
 
-class ResponseParser {
+/// What the response and request parsers share: llhttp's state (behind a
+/// pointer: llhttp stays in parser.cpp), the limits, the message read so
+/// far and how reading it went. `Head` is ResponseHead or RequestHead.
+template <class Head>
+class MessageParser {
+ public:
+  MessageParser(const MessageParser&) = delete;
+  MessageParser& operator=(const MessageParser&) = delete;
+
+  /// The head is in (the body, if any, follows).
+  [[nodiscard]] bool head_complete() const noexcept { return head_complete_; }
+  [[nodiscard]] bool message_complete() const noexcept { return message_complete_; }
+  [[nodiscard]] bool failed() const noexcept { return !error_.empty(); }
+  /// Why parsing failed (or the message was refused), naming the cause.
+  [[nodiscard]] const std::string& error() const noexcept { return error_; }
+  /// The connection may carry another message after this one (known once
+  /// the head is in).
+  [[nodiscard]] bool keep_alive() const noexcept { return keep_alive_; }
+  Head& head() noexcept { return head_; }
+  /// Body bytes parsed and not yet taken by the reader.
+  std::string& body() noexcept { return body_; }
+
+ protected:
+  explicit MessageParser(ParserLimits limits);
+  ~MessageParser();
+
+  struct State;  // llhttp's parser
+  std::unique_ptr<State> state_;
+  ParserLimits limits_;
+  Head head_;
+  std::string body_;
+  FieldReader fields_;
+  bool head_complete_ = false;
+  bool message_complete_ = false;
+  bool keep_alive_ = false;
+  char last_byte_ = 0;  // of the last feed: a CRLF may be cut in two between feeds
+  std::string error_;
+};
+
+class ResponseParser : public MessageParser<ResponseHead> {
  public:
   explicit ResponseParser(ParserLimits limits = {});
-  ~ResponseParser();
-  ResponseParser(const ResponseParser&) = delete;
-  ResponseParser& operator=(const ResponseParser&) = delete;
 
   /// Prepares for the response to a new request. After a HEAD request the
   /// response has no body, whatever its headers say.
@@ -89,26 +125,14 @@ class ResponseParser {
   /// or records the truncation.
   void finish();
 
-  [[nodiscard]] bool head_complete() const noexcept { return head_complete_; }
-  [[nodiscard]] bool message_complete() const noexcept { return message_complete_; }
-  [[nodiscard]] bool failed() const noexcept { return !error_.empty(); }
-  /// Why parsing failed, and whether the body (not the head) was at fault.
-  [[nodiscard]] const std::string& error() const noexcept { return error_; }
+  /// Whether the body (not the head) was at fault when parsing failed.
   [[nodiscard]] bool error_in_body() const noexcept { return error_in_body_; }
   /// True once some byte of a response has been seen.
   [[nodiscard]] bool started() const noexcept { return started_; }
-  /// The connection may carry another request after this response (known
-  /// once the head is in).
-  [[nodiscard]] bool keep_alive() const noexcept { return keep_alive_; }
-
-  ResponseHead& head() noexcept { return head_; }
-  /// Body bytes parsed and not yet taken by the reader.
-  std::string& body() noexcept { return body_; }
   [[nodiscard]] std::uint64_t body_bytes_total() const noexcept { return body_total_; }
 
  private:
   struct Callbacks;
-  struct State;
   void fail(std::string why, bool in_body);
   /// Feeds `piece` to llhttp. True if it took all of it; false if it
   /// stopped, at the message's end (`used` bytes taken) or failing.
@@ -116,27 +140,17 @@ class ResponseParser {
   /// An empty head, keeping the header list's room.
   void reset_head();
 
-  std::unique_ptr<State> state_;
-  ParserLimits limits_;
-  ResponseHead head_;
-  std::string body_;
-  FieldReader fields_;
   bool head_request_ = false;
   bool started_ = false;
-  bool head_complete_ = false;
-  bool message_complete_ = false;
-  bool keep_alive_ = false;
   bool error_in_body_ = false;
   std::size_t line_size_ = 0;  // of the status line
   std::uint64_t body_total_ = 0;
-  char last_byte_ = 0;  // of the last feed: is an LF at the next one's start bare?
   // What is read and dropped is bounded too: a server could send it without
   // end, costing CPU until the total timeout.
   std::size_t interim_ = 0;          // 1xx responses skipped before this one
   std::size_t trailer_bytes_ = 0;    // of the trailer section, names and values
   std::size_t trailer_fields_ = 0;
   std::size_t extension_bytes_ = 0;  // of the current chunk's extensions
-  std::string error_;
 };
 
 /// At most this many interim (1xx) responses before the final one (Go's limit).
@@ -173,47 +187,24 @@ class HeadLines {
 
 /// The server's side: parses requests (pipelined ones one at a time),
 /// more strictly than llhttp 8.1.0 alone: see parser.cpp.
-class RequestParser {
+class RequestParser : public MessageParser<RequestHead> {
  public:
   explicit RequestParser(ParserLimits limits = {});
-  ~RequestParser();
-  RequestParser(const RequestParser&) = delete;
-  RequestParser& operator=(const RequestParser&) = delete;
 
   /// Prepares for the next request on the connection.
   void start();
   /// Parses `data`; stops at the end of one request. Returns the bytes used.
   std::size_t feed(std::string_view data);
-  [[nodiscard]] bool message_complete() const noexcept { return message_complete_; }
-  [[nodiscard]] bool failed() const noexcept { return !error_.empty(); }
-  /// Why the request was refused, naming the cause.
-  [[nodiscard]] const std::string& error() const noexcept { return error_; }
   /// The status that answers the refusal: 413 for a body over
   /// limits.max_body_size (declared or grown to), 414 for a request target
   /// over the line limit, 431 for a header line or count over its limit,
   /// else 400.
   [[nodiscard]] int error_status() const noexcept { return error_status_; }
-  /// The head is in (the body, if any, follows).
-  [[nodiscard]] bool head_complete() const noexcept { return head_complete_; }
-  [[nodiscard]] bool keep_alive() const noexcept { return keep_alive_; }
-  RequestHead& head() noexcept { return head_; }
-  std::string& body() noexcept { return body_; }
 
  private:
   struct Callbacks;
-  struct State;
-  std::unique_ptr<State> state_;
-  ParserLimits limits_;
-  RequestHead head_;
-  std::string body_;
-  FieldReader fields_;
   HeadLines lines_;
-  bool head_complete_ = false;
-  bool message_complete_ = false;
-  bool keep_alive_ = false;
   bool chunk_ended_ = false;  // llhttp paused at a chunk's end, for its CRLF to be checked
-  char last_byte_ = 0;        // of the last feed: the first of a CRLF cut in two
-  std::string error_;
   int error_status_ = 400;
 };
 

@@ -38,11 +38,11 @@ ClientResponse::ClientResponse(int status, std::string reason, Headers headers, 
 
 // `content` is not moved: it is rebuilt to point at this object.
 ClientResponse::ClientResponse(ClientResponse&& other) noexcept
-    : timings(other.timings), state_(std::move(other.state_)) {}
+    : timings_(other.timings_), state_(std::move(other.state_)) {}
 
 ClientResponse& ClientResponse::operator=(ClientResponse&& other) noexcept {
   if (this != &other) {
-    timings = other.timings;
+    timings_ = other.timings_;
     state_ = std::move(other.state_);
   }
   return *this;
@@ -61,10 +61,7 @@ const Headers& ClientResponse::headers() const noexcept { return state_->headers
 const URL& ClientResponse::url() const noexcept { return state_->url; }
 const std::string& ClientResponse::method() const noexcept { return state_->method; }
 const std::vector<ClientResponse>& ClientResponse::history() const noexcept { return state_->history; }
-void ClientResponse::set_history(std::vector<ClientResponse> history) { state_->history = std::move(history); }
 
-std::unique_ptr<BodySource> ClientResponse::take_body() noexcept { return std::move(state_->body); }
-void ClientResponse::put_body(std::unique_ptr<BodySource> body) noexcept { state_->body = std::move(body); }
 
 void ClientResponse::release() noexcept {
   state_->body.reset();
@@ -113,7 +110,7 @@ Task<std::string_view> ClientResponse::read_view() {
   s.whole = std::move(s.pending);
   s.pending.clear();
   s.read_whole = true;
-  timings.body += std::chrono::duration_cast<Timings::Duration>(coring::http::detail::loop_now() - started);
+  timings_.body += std::chrono::duration_cast<Timings::Duration>(coring::http::detail::loop_now() - started);
   co_return s.whole;
 }
 

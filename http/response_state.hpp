@@ -27,11 +27,22 @@ struct ResponseState {
 };
 
 /// The way in to a response's state for the session, which sets what the
-/// backend that made the response does not know.
+/// backend that made the response does not know, and for the backend, which
+/// measures the phases before the response exists.
 struct ResponseAccess {
   static void limit_read(ClientResponse& r, std::size_t max_read_size) noexcept {
     r.state_->max_read_size = max_read_size;
   }
+  /// The responses that redirected to `r`, oldest first.
+  static void set_history(ClientResponse& r, std::vector<ClientResponse> history) noexcept {
+    r.state_->history = std::move(history);
+  }
+  /// Replaces the body source by `wrap(source)` (before any body is read).
+  template <class Wrap>
+  static void decode_body(ClientResponse& r, Wrap&& wrap) {
+    if (std::unique_ptr<BodySource> raw = std::move(r.state_->body)) r.state_->body = wrap(std::move(raw));
+  }
+  static void set_timings(ClientResponse& r, const Timings& timings) noexcept { r.timings_ = timings; }
 };
 
 }  // namespace coring::http::detail

@@ -27,6 +27,10 @@ struct ClientSession::Impl {
   std::shared_ptr<Backend> backend;
   CookieJar jar;
   bool closed = false;
+
+  Task<ClientResponse> send_with_cookies(const PreparedRequest& r);
+  void choose_proxy(PreparedRequest& r, const RequestOptions& options) const;
+  Task<ClientResponse> follow(PreparedRequest& r, const RequestOptions& options);
 };
 
 ClientSession::ClientSession(SessionOptions options)
@@ -55,13 +59,13 @@ ClientSession::~ClientSession() {
 }
 
 bool ClientSession::closed() const noexcept { return impl_->closed; }
-const SessionOptions& ClientSession::settings() const noexcept { return impl_->options; }
+const SessionOptions& ClientSession::session_options() const noexcept { return impl_->options; }
 CookieJar& ClientSession::cookie_jar() noexcept { return impl_->jar; }
 
-namespace {
 /// One hop: the jar's cookies for this URL join the request, and the
 /// response's Set-Cookie fields go into the jar.
-Task<ClientResponse> send_with_cookies(ClientSession::Impl& s, const PreparedRequest& r) {
+Task<ClientResponse> ClientSession::Impl::send_with_cookies(const PreparedRequest& r) {
+  Impl& s = *this;
   if (!s.options.use_cookies) co_return co_await s.backend->send(r);
   // An empty jar, or no Set-Cookie: the jar's clock is not read.
   const std::string cookies = s.jar.size() == 0 ? std::string() : s.jar.header_for(r.url);
@@ -80,6 +84,8 @@ Task<ClientResponse> send_with_cookies(ClientSession::Impl& s, const PreparedReq
   if (response.headers().get("Set-Cookie")) s.jar.update(response.headers(), r.url);
   co_return response;
 }
+
+namespace {
 /// Turns a request's auth, or its URL's user:password, or the session's
 /// auth, into its Authorization header, and takes the credentials out of
 /// the URL (from there they could reach a message or a log).
@@ -99,11 +105,13 @@ void add_authorization(PreparedRequest& r, const std::optional<BasicAuth>& reque
     r.headers.add("Authorization", session_auth->encode());
   }
 }
+}  // namespace
 
 /// The proxy for `r`, if any: the request's own, the session's, or the
 /// environment's for r.url (chosen again at each redirect: another scheme
 /// or host, another answer).
-void choose_proxy(const ClientSession::Impl& s, PreparedRequest& r, const RequestOptions& options) {
+void ClientSession::Impl::choose_proxy(PreparedRequest& r, const RequestOptions& options) const {
+  const Impl& s = *this;
   if (options.proxy) {
     detail::Proxy proxy = detail::parse_proxy(*options.proxy, options.proxy_auth);
     r.proxy = std::move(proxy.url);
@@ -123,22 +131,23 @@ void choose_proxy(const ClientSession::Impl& s, PreparedRequest& r, const Reques
 /// Sends `r`, following redirects as `options` allow. Both by reference:
 /// they live in request()'s frame, which awaits this at once (no move of a
 /// request per hop).
-Task<ClientResponse> follow(ClientSession::Impl& s, PreparedRequest& r, const RequestOptions& options) {
+Task<ClientResponse> ClientSession::Impl::follow(PreparedRequest& r, const RequestOptions& options) {
+  Impl& s = *this;
   const bool decode = s.options.auto_decompress;
   std::vector<ClientResponse> history;
   constexpr std::size_t max_redirect_body = 4096;
   for (std::size_t redirects = 0;; ++redirects) {
-    ClientResponse response = co_await send_with_cookies(s, r);
+    ClientResponse response = co_await s.send_with_cookies(r);
     const int status = response.status();
     const auto location = response.headers().get("Location");
     const bool redirect = status == 301 || status == 302 || status == 303 || status == 307 || status == 308;
     if (!options.allow_redirects || !redirect || !location) {
-      response.set_history(std::move(history));
+      detail::ResponseAccess::set_history(response, std::move(history));
       detail::ResponseAccess::limit_read(response, s.options.max_read_size);
       if (options.raise_for_status.value_or(s.options.raise_for_status)) response.raise_for_status();
       if (decode) {
         if (auto encoding = response.headers().get("Content-Encoding"))
-          response.decode_body([&](std::unique_ptr<BodySource> raw) {
+          detail::ResponseAccess::decode_body(response, [&](std::unique_ptr<BodySource> raw) {
             return detail::decoding_body(std::move(raw), *encoding, response.url(), s.options.max_body_size);
           });
       }
@@ -181,11 +190,10 @@ Task<ClientResponse> follow(ClientSession::Impl& s, PreparedRequest& r, const Re
     }
     emit(r.traces, &TraceConfig::on_request_redirect, r.url, response);
     r.url = next;
-    if (s.environment && !options.proxy) choose_proxy(s, r, options);
+    if (s.environment && !options.proxy) s.choose_proxy(r, options);
     history.push_back(std::move(response));
   }
 }
-}  // namespace
 
 Task<> ClientSession::close() {
   if (impl_->closed) co_return;
@@ -219,7 +227,7 @@ Task<ClientResponse> ClientSession::request(std::string method, RequestURL targe
   if (!options.params.empty()) r.url = r.url.with_query(options.params);
   r.timeout = options.timeout.value_or(s.options.timeout);
   r.max_body_size = s.options.max_body_size;
-  choose_proxy(s, r, options);
+  s.choose_proxy(r, options);
   r.traces = s.options.trace_configs.empty() ? nullptr : &s.options.trace_configs;
   r.headers = detail::take_headers();
   // Both lists were checked as they were filled (Headers::add, or the parser's checks).
@@ -272,7 +280,7 @@ Task<ClientResponse> ClientSession::request(std::string method, RequestURL targe
   }
   std::exception_ptr failure;
   try {
-    ClientResponse response = co_await follow(s, r, options);
+    ClientResponse response = co_await s.follow(r, options);
     emit(traces, &TraceConfig::on_request_end, traced_method, traced_url, response);
     co_return response;
   } catch (...) {

@@ -31,7 +31,7 @@ void detail::ReadyQueue::grow() {
 
 EventLoop::EventLoop(EventLoopOptions options) : batch_wait_(options.batch_wait) {
   if (this_thread_loop != nullptr) throw RuntimeError("this thread already has an event loop");
-  ring_ = std::make_unique<detail::Ring>(*this, options.ring_entries);
+  ring_ = std::make_unique<detail::Ring>(*this, options);
   remote_ = std::make_unique<detail::RemoteQueue>(*this);
   this_thread_loop = this;
 }

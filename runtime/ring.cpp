@@ -8,13 +8,12 @@
 #include <algorithm>
 #include <cerrno>
 #include <climits>
-#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <iterator>
 #include <new>
 #include <span>
-#include <string_view>
 
 #include "coring/errors.hpp"
 #include "coring/loop.hpp"
@@ -64,7 +63,7 @@ std::string read_sysctl(const char* path) {
 
 }  // namespace
 
-Ring::Ring(EventLoop& loop, unsigned entries) : loop_(loop), state_(std::make_unique<State>()) {
+Ring::Ring(EventLoop& loop, const EventLoopOptions& options) : loop_(loop), state_(std::make_unique<State>()) {
   // Best first: one thread owns the ring, so completions can wait until we
   // ask for them (no interrupts of the running task); then cooperative task
   // running; then nothing special. Kernels refuse flags they do not know.
@@ -78,20 +77,9 @@ Ring::Ring(EventLoop& loop, unsigned entries) : loop_(loop), state_(std::make_un
       {IORING_SETUP_COOP_TASKRUN | IORING_SETUP_TASKRUN_FLAG, "COOP_TASKRUN|TASKRUN_FLAG"},
       {0, "none"},
   };
-  // CORING_RING_SETUP=coop or none starts further down the list: for
-  // measuring what the better flags give (bench/RESULTS.md), not for use.
-  std::size_t first = 0;
-  if (const char* wanted = std::getenv("CORING_RING_SETUP")) {
-    const std::string_view name = wanted;
-    if (name == "coop") {
-      first = 1;
-    } else if (name == "none") {
-      first = 2;
-    } else if (name != "defer") {
-      // A measuring knob: a typo is reported, not fatal.
-      std::fprintf(stderr, "coring: CORING_RING_SETUP=%s is not defer, coop or none; using defer\n", wanted);
-    }
-  }
+  // RingSetup's order is the list's: coop or none starts further down.
+  const std::size_t first = std::min(static_cast<std::size_t>(options.ring_setup), std::size(choices) - 1);
+  const unsigned entries = options.ring_entries;
   int error = 0;
   for (const Choice& choice : std::span(choices).subspan(first)) {
     io_uring_params params{};

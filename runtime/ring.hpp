@@ -14,15 +14,17 @@
 
 namespace coring {
 class EventLoop;
+struct EventLoopOptions;
 }
 
 namespace coring::detail {
 
 class Ring {
  public:
-  /// Sets up the ring with the best setup flags the kernel accepts.
-  /// Throws RuntimeError saying why and what to do when io_uring is unavailable.
-  Ring(EventLoop& loop, unsigned entries);
+  /// Sets up the ring with the best setup flags the kernel accepts, from
+  /// options.ring_setup down. Throws RuntimeError saying why and what to do
+  /// when io_uring is unavailable.
+  Ring(EventLoop& loop, const EventLoopOptions& options);
   ~Ring();
   Ring(const Ring&) = delete;
   Ring& operator=(const Ring&) = delete;

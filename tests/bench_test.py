@@ -61,6 +61,11 @@ with tempfile.TemporaryDirectory() as d:
     check(r.returncode == 0 and j["requests"] == 2000 and j["status_codes"] == {"200": 2000},
           f"--server-threads 2 ({r.returncode}, {r.stderr})")
 
+    # --ring-setup: the loops' io_uring task running (EventLoopOptions::ring_setup).
+    r = run("-n", "500", "-c", "2", "--ring-setup", "none", "--json", out_json)
+    j = json.load(open(out_json))
+    check(r.returncode == 0 and j["requests"] == 500, f"--ring-setup none ({r.returncode}, {r.stderr})")
+
     # -d: a duration.
     r = run("-d", "300ms", "-c", "2", "--json", out_json)
     j = json.load(open(out_json))
@@ -136,6 +141,7 @@ for args, needle in [
     (["-H", "no colon"], "bad header"),
     (["-n", "5", "-d", "1s"], "excludes"),
     (["--body-file", "/nonexistent/x"], "body file"),
+    (["--ring-setup", "fast"], "ring-setup"),
     (["--frobnicate"], "frobnicate"),
 ]:
     r = run(*args)

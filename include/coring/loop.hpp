@@ -51,9 +51,27 @@ class ReadyQueue {
 };
 }  // namespace detail
 
+/// How the kernel runs the work that completes the ring's operations (its
+/// "task work"), which decides when completions interrupt the loop's thread.
+enum class RingSetup {
+  /// SINGLE_ISSUER|DEFER_TASKRUN: completions wait until the loop asks for
+  /// them, so the running task is never interrupted. The kernel refusing
+  /// it, the loop falls back to `coop`, then to `none`.
+  defer,
+  /// COOP_TASKRUN: completions are run at the thread's next kernel entry,
+  /// without an interrupt; falls back to `none`.
+  coop,
+  /// No task-running flag: each completion may interrupt the running task
+  /// (an IPI when it completes on another CPU). For measuring what the
+  /// others give, not for use.
+  none,
+};
+
 struct EventLoopOptions {
   /// Submission queue size; the completion queue gets four times as many.
   unsigned ring_entries = 1024;
+  /// The best setup to try first (ring_features() says which one the kernel took).
+  RingSetup ring_setup = RingSetup::defer;
   /// Batched waiting: when the loop has nothing to run, it sleeps until
   /// half of its operations in flight have completed or `batch_wait` has
   /// passed, whichever is first (then it takes what has come, at least one).

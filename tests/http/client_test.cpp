@@ -72,7 +72,7 @@ TEST_CASE("sequential requests reuse one keep-alive connection") {
       for (int i = 0; i < 20; ++i) {
         auto r = co_await s.get(server.base_url() + "/small");
         CHECK(co_await r.read() == "Hello, world!");
-        CHECK(r.timings.reused_connection == (i > 0));
+        CHECK(r.timings().reused_connection == (i > 0));
       }
       CHECK(server.connections_accepted() == 1);
       CHECK(server.requests_served() == 20);
@@ -111,7 +111,7 @@ TEST_CASE("a response dropped unread closes its connection instead of pooling it
       { auto unread = co_await s.get(server.base_url() + "/bytes/100000"); }
       auto r = co_await s.get(server.base_url() + "/small");
       CHECK(co_await r.read() == "Hello, world!");
-      CHECK_FALSE(r.timings.reused_connection);
+      CHECK_FALSE(r.timings().reused_connection);
       CHECK(server.connections_accepted() == 2);
     });
   });
@@ -277,7 +277,7 @@ TEST_CASE("bytes after a response are never taken as the next response") {
       CHECK(co_await first.read() == "ok");
       auto second = co_await s.get(server.base_url() + "/small");
       CHECK(co_await second.read() == "Hello, world!");
-      CHECK_FALSE(second.timings.reused_connection);
+      CHECK_FALSE(second.timings().reused_connection);
     });
   });
 }
@@ -370,7 +370,7 @@ TEST_CASE("total covers the body too, and the timed-out connection is not reused
       }
       auto next = co_await s.get(server.base_url() + "/small");
       CHECK(co_await next.read() == "Hello, world!");
-      CHECK_FALSE(next.timings.reused_connection);
+      CHECK_FALSE(next.timings().reused_connection);
     });
   });
 }
@@ -460,7 +460,7 @@ TEST_CASE("cancelling a request closes its connection and leaves nothing running
       CHECK_THROWS_AS(co_await h, CancelledError);
       auto r = co_await s.get(server.base_url() + "/small");
       CHECK(co_await r.read() == "Hello, world!");
-      CHECK_FALSE(r.timings.reused_connection);
+      CHECK_FALSE(r.timings().reused_connection);
     });
   });
 }
@@ -474,7 +474,7 @@ TEST_CASE("a pooled connection the server closed while idle is not reused: even 
           RequestOptions post{.body = std::string("x")};
           auto r = co_await s.post(server.base_url() + "/", std::move(post));
           CHECK(co_await r.read() == "fine");
-          CHECK_FALSE(r.timings.reused_connection);
+          CHECK_FALSE(r.timings().reused_connection);
           CHECK(server.connections_accepted() == 2);
         });
       },
@@ -506,7 +506,7 @@ TEST_CASE("an answer nobody asked for on an idle connection is never taken for t
           co_await sleep(60ms);  // the unasked "stale" answer arrives meanwhile
           auto r = co_await s.get(server.base_url() + "/");
           CHECK(co_await r.read() == "fine");
-          CHECK_FALSE(r.timings.reused_connection);
+          CHECK_FALSE(r.timings().reused_connection);
           CHECK(server.connections_accepted() == 2);
         });
       }));
@@ -519,12 +519,12 @@ TEST_CASE("an idle connection is closed before the server's Keep-Alive timeout")
       co_await (co_await s.get(server.base_url() + "/keepalive/1")).read();
       auto r = co_await s.get(server.base_url() + "/small");
       co_await r.read();
-      CHECK_FALSE(r.timings.reused_connection);
+      CHECK_FALSE(r.timings().reused_connection);
       // timeout=30: reused.
       co_await (co_await s.get(server.base_url() + "/keepalive/30")).read();
       auto q = co_await s.get(server.base_url() + "/small");
       co_await q.read();
-      CHECK(q.timings.reused_connection);
+      CHECK(q.timings().reused_connection);
       // timeout=2 (1 s idle), then a pass that runs past it: the loop's time,
       // read when the pass began, would still call the connection fresh.
       co_await (co_await s.get(server.base_url() + "/keepalive/2")).read();
@@ -534,7 +534,7 @@ TEST_CASE("an idle connection is closed before the server's Keep-Alive timeout")
       }
       auto late = co_await s.get(server.base_url() + "/small");
       co_await late.read();
-      CHECK_FALSE(late.timings.reused_connection);
+      CHECK_FALSE(late.timings().reused_connection);
     });
   });
 }
@@ -709,11 +709,11 @@ TEST_CASE("host names are resolved by DNS without blocking the loop, and cached"
       ticker.cancel();
       CHECK(co_await r.read() == "Hello, world!");
       CHECK(r.url().host() == "service.coring.test");
-      CHECK_FALSE(r.timings.dns_cache_hit);
+      CHECK_FALSE(r.timings().dns_cache_hit);
       CHECK(ticks > 0);
       const int queries = dns.queries();
       auto again = co_await s.get(url);
-      CHECK(again.timings.dns_cache_hit);
+      CHECK(again.timings().dns_cache_hit);
       CHECK(dns.queries() == queries);
       co_await again.read();
 

@@ -137,7 +137,7 @@ TEST_CASE("idle connections closed by the server at random are retried transpare
           for (int i = 0; i < 300; ++i) {
             auto r = co_await s.get(server.base_url() + "/flaky");
             REQUIRE(co_await r.read() == "ok");
-            if (r.timings.reused_connection) ++reused;
+            if (r.timings().reused_connection) ++reused;
             if (i % 3 == 0) co_await sleep(std::chrono::microseconds(i * 7 % 4000));
           }
           // Some requests found their connection alive, some had to reconnect.
@@ -159,7 +159,7 @@ TEST_CASE("a request answered twice: the extra response never answers the next r
           CHECK(co_await first.read() == "once");
           auto second = co_await s.get(server.base_url() + "/ok");
           CHECK(co_await second.read() == "ok");
-          CHECK_FALSE(second.timings.reused_connection);
+          CHECK_FALSE(second.timings().reused_connection);
         });
       },
       fault_routes());

@@ -108,7 +108,7 @@ TEST_CASE("a chunked response from nginx's SSI filter comes back intact") {
           const std::string body = co_await r.read();
           CHECK(body.size() == expected.size());
           CHECK(body == expected);
-          CHECK(r.timings.reused_connection == (i == 1));
+          CHECK(r.timings().reused_connection == (i == 1));
         }
       });
     }
@@ -129,8 +129,8 @@ TEST_CASE("when nginx closes after keepalive_requests the client opens a new con
         CHECK(co_await r.read() == small);
         // keepalive_requests 3: nginx answers every third request on a
         // connection with "Connection: close".
-        CHECK(r.timings.reused_connection == (i % 3 != 0));
-        ++(r.timings.reused_connection ? reused : fresh);
+        CHECK(r.timings().reused_connection == (i % 3 != 0));
+        ++(r.timings().reused_connection ? reused : fresh);
       }
       CHECK(reused == 6);
       CHECK(fresh == 4);
@@ -198,7 +198,7 @@ TEST_CASE("HEAD of the 1 MiB file gives its Content-Length, no body, and a reusa
       // Had the client waited for the 1 MiB, or taken later bytes as body,
       // this would hang or fail.
       auto next = co_await s.get(small_url);
-      CHECK(next.timings.reused_connection);
+      CHECK(next.timings().reused_connection);
       CHECK(co_await next.read() == small);
     });
   });

@@ -51,7 +51,7 @@ TEST_CASE("http:// through a proxy: absolute-form requests on one kept-alive con
         const std::string seen_by_server = co_await echo.text();
         CHECK(seen_by_server.find("GET /echo?x=1") != std::string::npos);
         CHECK(seen_by_server.find("Proxy-Authorization") == std::string::npos);  // the proxy's alone
-        CHECK(echo.timings.reused_connection);
+        CHECK(echo.timings().reused_connection);
       });
       REQUIRE(proxy.seen().size() == 2);
       CHECK(proxy.seen()[0].line == "GET " + server.base_url() + "/small HTTP/1.1");
@@ -77,7 +77,7 @@ TEST_CASE("https:// through a proxy: one CONNECT, the certificate verified end t
         const std::string seen_by_server = co_await echo.text();
         CHECK(seen_by_server.find("GET /echo") != std::string::npos);  // origin form, inside the tunnel
         CHECK(seen_by_server.find("Proxy-Authorization") == std::string::npos);
-        CHECK(echo.timings.reused_connection);
+        CHECK(echo.timings().reused_connection);
       });
       REQUIRE(proxy.seen().size() == 1);
       CHECK(proxy.seen()[0].line == "CONNECT 127.0.0.1:" + std::to_string(server.address().port()) + " HTTP/1.1");

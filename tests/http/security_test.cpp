@@ -7,6 +7,7 @@
 #include <coring/http/client.hpp>
 #include <coring/http/mock.hpp>
 
+#include "../../http/base64.hpp"
 #include "../support/mock_fixture.hpp"
 #include <coring/http/server.hpp>
 
@@ -34,6 +35,19 @@ std::string authority_of(const std::string& base) { return base.substr(base.find
 TEST_CASE("BasicAuth encodes as RFC 7617's example") {
   CHECK(BasicAuth{"Aladdin", "open sesame"}.encode() == "Basic QWxhZGRpbjpvcGVuIHNlc2FtZQ==");
   CHECK(BasicAuth{"", ""}.encode() == "Basic Og==");
+}
+
+TEST_CASE("base64 gives RFC 4648's test vectors, and the alphabet's last letters for high bytes") {
+  using http::detail::base64_encode;
+  CHECK(base64_encode("") == "");
+  CHECK(base64_encode("f") == "Zg==");
+  CHECK(base64_encode("fo") == "Zm8=");
+  CHECK(base64_encode("foo") == "Zm9v");
+  CHECK(base64_encode("foob") == "Zm9vYg==");
+  CHECK(base64_encode("fooba") == "Zm9vYmE=");
+  CHECK(base64_encode("foobar") == "Zm9vYmFy");
+  CHECK(base64_encode(std::string_view("\xfb\xff\xbf", 3)) == "+/+/");
+  CHECK(base64_encode(std::string_view("\0\0\0\0", 4)) == "AAAAAA==");
 }
 
 TEST_CASE("a URL's user:password is parsed, decoded, and never printed") {

@@ -100,6 +100,7 @@ TEST_CASE("session headers are sent, and a request's own header of the same name
         RequestOptions o;
         o.headers.add("Accept", "application/json");
         co_await s.get("http://h.test/", std::move(o));
+        CHECK(s.session_options().headers.get("X-App") == "session");
       },
       std::move(options));
   const auto& headers = mock->calls().at(0).headers;

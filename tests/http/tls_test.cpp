@@ -76,7 +76,7 @@ TEST_CASE("a certificate from a trusted CA is accepted, for an IP address and fo
       auto r = co_await s.get(by_ip);
       CHECK(r.status() == 200);
       CHECK(co_await r.read() == pattern_bytes(100000));
-      CHECK(r.timings.tls.count() > 0);
+      CHECK(r.timings().tls.count() > 0);
       auto named = co_await s.get(by_name);
       CHECK(co_await named.text() == "Hello, world!");
     });
@@ -238,7 +238,7 @@ TEST_CASE("TLS connections are pooled and reused like plain ones") {
       for (int i = 0; i < 5; ++i) {
         auto r = co_await s.get(url);
         CHECK(co_await r.text() == "Hello, world!");
-        CHECK(r.timings.reused_connection == (i > 0));
+        CHECK(r.timings().reused_connection == (i > 0));
       }
     });
     CHECK(server.connections_accepted() == 1);
@@ -257,8 +257,8 @@ TEST_CASE("a pooled TLS connection the server dropped is retried transparently")
           CHECK(co_await first.text() == "fine");
           auto second = co_await s.get(url);
           CHECK(co_await second.text() == "fine");
-          CHECK_FALSE(second.timings.reused_connection);  // the retry's fresh connection
-          CHECK(second.timings.tls_resumed);
+          CHECK_FALSE(second.timings().reused_connection);  // the retry's fresh connection
+          CHECK(second.timings().tls_resumed);
         });
         CHECK(server.connections_accepted() == 2);
       },
@@ -274,7 +274,7 @@ TEST_CASE("a new connection to the same host resumes the TLS session") {
       for (int i = 0; i < 3; ++i) {
         auto r = co_await s.get(url);
         CHECK(co_await r.text() == "Hello, world!");
-        CHECK(r.timings.tls_resumed == (i > 0));
+        CHECK(r.timings().tls_resumed == (i > 0));
       }
     });
     CHECK(server.connections_accepted() == 3);
@@ -298,7 +298,7 @@ TEST_CASE("nginx with ssl: bodies byte for byte, keep-alive reconnects, resumpti
             auto small_response = co_await s.get(small);
             CHECK(small_response.status() == 200);
             co_await small_response.read();
-            if (small_response.timings.tls_resumed) ++resumed;
+            if (small_response.timings().tls_resumed) ++resumed;
           }
           CHECK(resumed >= 2);
         });
@@ -357,7 +357,7 @@ TEST_CASE("over https, bytes sent on an idle pooled connection never answer the 
           auto second = co_await s.get(server.base_url() + "/ok");
           CHECK(second.status() == 200);
           CHECK(co_await second.text() == "ok");
-          CHECK_FALSE(second.timings.reused_connection);
+          CHECK_FALSE(second.timings().reused_connection);
         });
       },
       test_support::fault_routes());
@@ -371,7 +371,7 @@ TEST_CASE("an idle pooled https connection survives the session tickets a TLS 1.
         auto r = co_await s.get(server.base_url() + "/small");
         CHECK(co_await r.text() == "Hello, world!");
         co_await sleep(std::chrono::milliseconds(20));
-        CHECK(r.timings.reused_connection == (i > 0));
+        CHECK(r.timings().reused_connection == (i > 0));
       }
     });
   });

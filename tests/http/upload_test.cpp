@@ -65,7 +65,7 @@ TEST_CASE("a streamed body goes out chunked, reaches /echo whole, and leaves the
 
       auto again = co_await s.get(server.base_url() + "/small");
       CHECK(co_await again.read() == "Hello, world!");
-      CHECK(again.timings.reused_connection);
+      CHECK(again.timings().reused_connection);
       CHECK(server.connections_accepted() == 1);
     });
   });
@@ -181,7 +181,7 @@ TEST_CASE("a producer's exception fails the request as is, and its connection is
       // have the server read this request as body bytes.
       auto r = co_await s.get(server.base_url() + "/small");
       CHECK(co_await r.read() == "Hello, world!");
-      CHECK_FALSE(r.timings.reused_connection);
+      CHECK_FALSE(r.timings().reused_connection);
       CHECK(server.connections_accepted() == 2);
     });
   });
@@ -355,7 +355,7 @@ TEST_CASE("an upload whose answer is a 2xx sent early still goes out whole") {
         auto r = co_await s.post(server.base_url() + "/echo", std::move(o));
         const std::string echo = co_await r.read();
         CHECK(echo.ends_with(pattern_bytes(300000)));
-        CHECK(r.timings.reused_connection == (i > 0));  // sent whole: the connection goes on
+        CHECK(r.timings().reused_connection == (i > 0));  // sent whole: the connection goes on
       }
     });
   });

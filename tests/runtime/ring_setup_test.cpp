@@ -1,6 +1,7 @@
 // When io_uring cannot be had, the loop says why and what to do. A forked
 // child installs a seccomp filter that refuses io_uring_setup, as container
-// runtimes do, and tries to make a loop.
+// runtimes do, and tries to make a loop. And EventLoopOptions::ring_setup
+// starts the loop on the setup it asks for.
 #include <doctest/doctest.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
@@ -82,4 +83,16 @@ TEST_CASE("too little locked memory gives an error naming RLIMIT_MEMLOCK") {
   const std::string message = loop_error_under(ENOMEM);
   if (message == "seccomp unavailable") return;
   CHECK(message.find("RLIMIT_MEMLOCK") != std::string::npos);
+}
+
+TEST_CASE("ring_setup sets where the loop starts trying setup flags: none takes none, coop never defers") {
+  {
+    coring::EventLoop loop{coring::EventLoopOptions{.ring_setup = coring::RingSetup::none}};
+    CHECK(loop.ring_features().starts_with("none"));
+  }
+  {
+    coring::EventLoop loop{coring::EventLoopOptions{.ring_setup = coring::RingSetup::coop}};
+    CHECK(loop.ring_features().find("DEFER_TASKRUN") == std::string::npos);
+    MESSAGE("coop: " << loop.ring_features());
+  }
 }

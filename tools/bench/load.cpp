@@ -68,6 +68,7 @@ class Worker {
       try {
         EventLoopOptions options;
         options.batch_wait = plan_.batch_wait;
+        options.ring_setup = plan_.ring_setup;
         run(main(ready), options);
       } catch (const std::exception& e) {
         if (!ready_told_) {
@@ -220,7 +221,7 @@ class Worker {
         if (plan_.rate > 0) {
           const auto now = Clock::now();
           if (now < due) co_await sleep(due - now);
-          if (!take_time_left()) break;
+          if (!has_time_left()) break;
         } else {
           due = Clock::now();
         }
@@ -339,7 +340,8 @@ class Worker {
     if (socket.is_open()) co_await socket.close();
   }
 
-  [[nodiscard]] bool take_time_left() const noexcept {
+  /// The -d duration has not run out (always true without -d).
+  [[nodiscard]] bool has_time_left() const noexcept {
     return !plan_.duration || Clock::now() - start_ < *plan_.duration;
   }
 

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "coring/http/ssl.hpp"
+#include "coring/loop.hpp"
 #include "coring/net.hpp"
 #include "histogram.hpp"
 
@@ -32,6 +33,7 @@ struct LoadPlan {
   Clock::duration timeout = std::chrono::seconds(10);  // per request, connect included
   Clock::duration read_timeout{};  // between two reads of a response (a slow drip); zero: none
   std::chrono::microseconds batch_wait{0};              // EventLoopOptions::batch_wait of each thread's loop
+  RingSetup ring_setup = RingSetup::defer;              // EventLoopOptions::ring_setup of each thread's loop
   /// For https: how to verify, and the name the certificate must carry.
   std::optional<http::SSLOptions> tls;
   std::string host;

@@ -8,6 +8,7 @@
 #include <CLI/CLI.hpp>
 #include <csignal>
 #include <fstream>
+#include <map>
 #include <netdb.h>
 #include <optional>
 #include <thread>
@@ -17,6 +18,7 @@
 #include "coring/http/errors.hpp"
 #include "coring/http/server_thread.hpp"
 #include "coring/http/url.hpp"
+#include "ascii.hpp"  // http/
 #include "load.hpp"
 #include "tls.hpp"  // http/: for the up-front TLS check
 #include "report.hpp"
@@ -47,6 +49,7 @@ struct Flags {
   bool insecure = false;
   std::size_t server_threads = 1;
   std::optional<unsigned> batch_wait_us;
+  RingSetup ring_setup = RingSetup::defer;
 };
 
 /// A bad flag value, found after parsing: exit status 2, as CLI11's own.
@@ -81,8 +84,7 @@ std::string build_request(const http::URL& url, const Flags& flags, const std::s
     if (colon == std::string::npos || colon == 0 || h.find_first_of("\r\n") != std::string::npos)
       throw UsageError("bad header \"" + h + "\": expected 'Name: value' on one line");
     std::string name = h.substr(0, colon);
-    std::string value = h.substr(colon + 1);
-    value.erase(0, value.find_first_not_of(" \t"));
+    std::string value(http::detail::trim(std::string_view(h).substr(colon + 1)));
     auto same = std::find_if(headers.begin(), headers.end(), [&](const auto& kv) { return http::iequals(kv.first, name); });
     if (same != headers.end()) {
       same->second = value;  // -H replaces a default header of the same name
@@ -262,6 +264,7 @@ int run_bench(const Flags& flags) {
   // Closed loop: batches cost less CPU and the latency stays within the
   // noise (bench/RESULTS.md). With --rate, latency is what is measured: none.
   plan.batch_wait = microseconds(flags.batch_wait_us.value_or(flags.rate > 0 ? 0 : 100));
+  plan.ring_setup = flags.ring_setup;
   plan.tls = tls;
   plan.host = url->host();
   plan.port = url->port();
@@ -317,6 +320,12 @@ int main(int argc, char** argv) {
                  "microseconds a loop may wait to take completions in batches (less CPU per request, up to that much "
                  "more latency; Linux 6.12+; default 100, or 0 with --rate)")
       ->check(CLI::Range(0, 100000));
+  const std::map<std::string, RingSetup> ring_setups{
+      {"defer", RingSetup::defer}, {"coop", RingSetup::coop}, {"none", RingSetup::none}};
+  app.add_option("--ring-setup", flags.ring_setup,
+                 "io_uring task running of each load thread's loop: defer (default), coop or none (EventLoopOptions::"
+                 "ring_setup; for measuring what each gives)")
+      ->transform(CLI::CheckedTransformer(ring_setups));
   app.add_option("--server-threads", flags.server_threads,
                  "with no URL: threads (loops) of the embedded server, sharing its port (default 1)")
       ->check(CLI::Range(1, 256));

@@ -214,13 +214,13 @@ class ClientSession {
   /// Closes every pooled connection. Requests after this are refused.
   Task<> close();
   [[nodiscard]] bool closed() const noexcept;
-  [[nodiscard]] const SessionOptions& settings() const noexcept;
+  /// The options the session was made with.
+  [[nodiscard]] const SessionOptions& session_options() const noexcept;
   /// The session's cookies (empty and unused when use_cookies is false).
   [[nodiscard]] CookieJar& cookie_jar() noexcept;
 
-  struct Impl;
-
  private:
+  struct Impl;  // options, backend, cookie jar: defined in http/session.cpp
   std::unique_ptr<Impl> impl_;
 };
 

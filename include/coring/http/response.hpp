@@ -105,7 +105,8 @@ class ClientResponse {
   /// The responses that redirected here, oldest first (their bodies released).
   [[nodiscard]] const std::vector<ClientResponse>& history() const noexcept;
   [[nodiscard]] bool ok() const noexcept { return status() < 400; }
-  Timings timings;
+  /// How long each phase took; `body` grows as read() reads the body.
+  [[nodiscard]] const Timings& timings() const noexcept { return timings_; }
 
   /// The whole body (kept: a second call returns it again). A body longer
   /// than SessionOptions::max_read_size (decoded) is a ClientPayloadError:
@@ -124,23 +125,14 @@ class ClientResponse {
 
   ContentStream content{*this};
 
-  // For the session (redirects, decoding) and backends.
-  void set_history(std::vector<ClientResponse> history);
-  /// Replaces the body source by `wrap(source)` (before any body is read).
-  template <class Wrap>
-  void decode_body(Wrap&& wrap) {
-    if (std::unique_ptr<BodySource> raw = take_body()) put_body(wrap(std::move(raw)));
-  }
-
  private:
   friend class ContentStream;
   friend struct detail::ResponseAccess;
   Task<bool> fill();  // reads more body into the state's pending bytes; false at the end
   BodySource::Ready take_ready();  // fill's part that needs no wait
   void end_body() noexcept;
-  std::unique_ptr<BodySource> take_body() noexcept;
-  void put_body(std::unique_ptr<BodySource> body) noexcept;
 
+  Timings timings_;
   std::unique_ptr<detail::ResponseState, detail::ResponseStateRecycler> state_;
 };
 
