@@ -1,7 +1,7 @@
 #pragma once
 // Compressing a body (gzip, deflate, br), for the test server's /gzip,
-// /deflate and /br routes; the client's decoders are inflating_body.cpp
-// (gzip, deflate) and brotli_body.cpp (br).
+// /deflate and /br routes. Defined beside the decoders, in the one file that
+// includes each library: zlib_codec.cpp and brotli_codec.cpp.
 #include <string>
 #include <string_view>
 

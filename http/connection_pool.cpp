@@ -7,7 +7,7 @@
 #include <cerrno>
 
 #include "coring/loop.hpp"
-#include "deadline.hpp"
+#include "time_limit.hpp"
 
 namespace coring::http::detail {
 
@@ -21,7 +21,7 @@ Lease::Lease(Lease&& other) noexcept
 
 Lease& Lease::operator=(Lease&& other) noexcept {
   if (this != &other) {
-    give_back(false);
+    release(false);
     connection = std::move(other.connection);
     reused = other.reused;
     pool_ = std::exchange(other.pool_, nullptr);
@@ -30,7 +30,7 @@ Lease& Lease::operator=(Lease&& other) noexcept {
   return *this;
 }
 
-Lease::~Lease() { give_back(false); }
+Lease::~Lease() { release(false); }
 
 bool Connection::sent_while_idle() {
   if (receiver) return receiver->ready();  // its receive stays armed while idle
@@ -49,9 +49,9 @@ void Lease::attach(std::shared_ptr<Connection> fresh) {
   if (pool_ != nullptr && !connection->buffer) connection->buffer = pool_->take_buffer();
 }
 
-void Lease::give_back(bool reusable) noexcept {
+void Lease::release(bool reusable) noexcept {
   if (pool_ == nullptr) return;
-  std::exchange(pool_, nullptr)->leave(*key_, std::move(connection), reusable);
+  std::exchange(pool_, nullptr)->release_lease(*key_, std::move(connection), reusable);
 }
 
 // ---- ConnectionPool ----
@@ -88,7 +88,7 @@ struct ConnectionPool::Waiter final : coring::extend::Waiter {
     has_slot = granted && !joined;
     if (cancel_pending()) {
       if (has_slot) pool.release_slot(key, nullptr, false);
-      if (joined) pool.leave(key, std::move(joined), true);  // nothing was sent on it
+      if (joined) pool.release_lease(key, std::move(joined), true);  // nothing was sent on it
       raise_if_cancelled();
     }
   }
@@ -134,7 +134,7 @@ Task<Lease> ConnectionPool::acquire(std::string_view key, Reuse reuse) {
   co_await waiter;
   if (closed_) {
     if (waiter.has_slot) release_slot(key, nullptr, false);
-    if (waiter.joined) leave(key, std::move(waiter.joined), true);
+    if (waiter.joined) release_lease(key, std::move(waiter.joined), true);
     throw ClientError("the session was closed while this request waited for a connection");
   }
   auto* const host = &host_entry(key);
@@ -193,7 +193,7 @@ void ConnectionPool::learn_kept_alive(std::string_view key, std::uint64_t reques
     host->second.max_requests = std::numeric_limits<std::uint64_t>::max();  // learned again at the next close
 }
 
-void ConnectionPool::leave(std::string_view key, std::shared_ptr<Connection> connection, bool reusable) noexcept {
+void ConnectionPool::release_lease(std::string_view key, std::shared_ptr<Connection> connection, bool reusable) noexcept {
   if (connection) {
     if (!reusable) connection->spent = true;
     if (--connection->users > 0) {

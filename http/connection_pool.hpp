@@ -38,7 +38,7 @@ struct Connection {
   /// an idle connection was closed or sent something unasked. Absent for
   /// https and on kernels without provided-buffer rings (recv instead).
   std::optional<MultishotReceiver> receiver;
-  std::unique_ptr<TlsStream> tls;  // https: over `socket`, so declared after it
+  std::unique_ptr<TLSStream> tls;  // https: over `socket`, so declared after it
   ResponseParser parser;
   std::string out;  // the request being written (its capacity is reused)
   std::chrono::steady_clock::time_point idle_until{};
@@ -89,7 +89,7 @@ class Lease {
   [[nodiscard]] const std::string& key() const noexcept { return *key_; }
   /// Gives the connection back for reuse (if `reusable`) and frees the
   /// slot, once the last lease sharing the connection has given it back.
-  void give_back(bool reusable) noexcept;
+  void release(bool reusable) noexcept;
 
  private:
   ConnectionPool* pool_ = nullptr;
@@ -166,7 +166,7 @@ class ConnectionPool final : coring::extend::Timer {
   void take_slot(std::string_view key);
   void release_slot(std::string_view key, std::shared_ptr<Connection> connection, bool reusable) noexcept;
   /// A lease of `connection` is given back: frees the slot if it was the last.
-  void leave(std::string_view key, std::shared_ptr<Connection> connection, bool reusable) noexcept;
+  void release_lease(std::string_view key, std::shared_ptr<Connection> connection, bool reusable) noexcept;
   /// The least loaded busy connection to `key` with room in its pipeline.
   std::shared_ptr<Connection> joinable(std::string_view key);
   void wake_waiters() noexcept;

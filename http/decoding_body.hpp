@@ -1,8 +1,8 @@
 #pragma once
 // Decoding a body's Content-Encoding (gzip, deflate, br) as it streams in:
 // DecodingBody reads and bounds, a subclass per library decodes
-// (inflating_body.cpp is the one file that includes zlib's inflate,
-// brotli_body.cpp brotli's decoder; their encoders are in compress.cpp).
+// (zlib_codec.cpp is the one file that includes zlib, brotli_codec.cpp
+// the one that includes brotli; each also holds its library's encoder).
 #include <cstdint>
 #include <memory>
 #include <optional>

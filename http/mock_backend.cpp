@@ -4,7 +4,7 @@
 #include "coring/errors.hpp"
 #include "coring/http/errors.hpp"
 #include "coring/sleep.hpp"
-#include "deadline.hpp"
+#include "time_limit.hpp"
 
 namespace coring::http {
 
@@ -51,7 +51,7 @@ Task<ClientResponse> MockBackend::send(const PreparedRequest& r) {
   if (r.body_stream) {
     // Drained as the native backend would send it, under `total`, so a test
     // can assert what a streamed body held.
-    detail::PhaseDeadline phase(detail::Deadline::after(r.started, r.timeout, TimeoutKind::total));
+    detail::PhaseTimeout phase(detail::TimeLimit::after(r.started, r.timeout, TimeoutKind::total));
     try {
       for (;;) {
         const std::string chunk = co_await r.body_stream();
@@ -72,9 +72,9 @@ Task<ClientResponse> MockBackend::send(const PreparedRequest& r) {
   const Reply& reply = it->second[std::min(used, it->second.size() - 1)];
   ++used;
   if (reply.delay > std::chrono::nanoseconds::zero()) {
-    using detail::Deadline;
-    detail::PhaseDeadline phase(detail::earliest({Deadline::after(r.started, r.timeout, TimeoutKind::total),
-                                                  Deadline::from_now(r.timeout, TimeoutKind::sock_read)}));
+    using detail::TimeLimit;
+    detail::PhaseTimeout phase(detail::earliest({TimeLimit::after(r.started, r.timeout, TimeoutKind::total),
+                                                  TimeLimit::from_now(r.timeout, TimeoutKind::sock_read)}));
     try {
       co_await sleep(reply.delay);
     } catch (const CancelledError&) {

@@ -12,7 +12,7 @@
 #include "coring/errors.hpp"
 #include "coring/task_handle.hpp"
 #include "coring/sync.hpp"
-#include "deadline.hpp"
+#include "time_limit.hpp"
 #include "response_state.hpp"
 
 namespace coring::http::detail {
@@ -123,8 +123,8 @@ Task<> send_streamed(Connection& c, const PreparedRequest& r, bool reused) {
 }
 
 /// Sends the request in c.out and its body, under `total`.
-Task<> send_request(Connection& c, const PreparedRequest& r, bool reused, const Deadline& total) {
-  PhaseDeadline phase(total);
+Task<> send_request(Connection& c, const PreparedRequest& r, bool reused, const TimeLimit& total) {
+  PhaseTimeout phase(total);
   try {
     if (r.body_stream) {
       co_await send_streamed(c, r, reused);
@@ -209,7 +209,7 @@ class NativeBody final : public BodySource {
  public:
   /// `reused`: the connection was pooled, and one that breaks before any
   /// byte of an answer was most likely closed while idle (StaleConnection).
-  NativeBody(Lease lease, Pipeline::Ticket ticket, const PreparedRequest& request, const Deadline& total,
+  NativeBody(Lease lease, Pipeline::Ticket ticket, const PreparedRequest& request, const TimeLimit& total,
              bool force_close, bool reused)
       : lease_(std::move(lease)), ticket_(ticket), url_(&request.url), timeout_(request.timeout), total_(total),
         force_close_(force_close), reused_(reused) {}
@@ -267,12 +267,12 @@ class NativeBody final : public BodySource {
       parse(c, begin, end);
       co_return;
     }
-    Deadline d = total_;
+    TimeLimit d = total_;
     if (sock_read) [[likely]]
-      d = earliest({total_, Deadline::from_now(timeout_, TimeoutKind::sock_read)});
+      d = earliest({total_, TimeLimit::from_now(timeout_, TimeoutKind::sock_read)});
     std::size_t n = 0;
     {
-      PhaseDeadline phase(d);
+      PhaseTimeout phase(d);
       try {
         const auto buffer = std::span(reinterpret_cast<std::byte*>(c.buffer.get()), Connection::buffer_size);
         if (c.tls) {
@@ -370,7 +370,7 @@ class NativeBody final : public BodySource {
       c.pipeline.break_after(ticket_);
     }
     c.pipeline.done(ticket_, Pipeline::Phase::read);
-    lease_.give_back(reusable);
+    lease_.release(reusable);
   }
 
  public:
@@ -384,7 +384,7 @@ class NativeBody final : public BodySource {
   /// (which owns this body): no copy of its own.
   const URL* url_;
   ClientTimeout timeout_;
-  Deadline total_;
+  TimeLimit total_;
   bool force_close_;
   bool reused_;
   bool reading_ = false;
@@ -430,7 +430,7 @@ bool connection_broke(const std::exception_ptr& failure) {
 /// went out whole; if not, its connection is closed after the response.
 /// Until the body is out the head is awaited under `total` alone: the
 /// server owes no byte before the end, so sock_read counts from there.
-Task<bool> upload(Connection& c, const PreparedRequest& r, NativeBody& body, bool reused, const Deadline& total) {
+Task<bool> upload(Connection& c, const PreparedRequest& r, NativeBody& body, bool reused, const TimeLimit& total) {
   constexpr bool without_sock_read = false;
   Event one_done;
   auto sending = create_task(then_set(send_request(c, r, reused, total), one_done));
@@ -518,8 +518,8 @@ Task<> NativeBackend::close() {
 }
 
 Task<> NativeBackend::secure(Connection& c, const URL& url) {
-  if (!tls_context_) tls_context_ = TlsContext::client(options_.ssl);  // loads the CAs on first use
-  c.tls = std::make_unique<TlsStream>(tls_context_, c.socket);
+  if (!tls_context_) tls_context_ = TLSContext::client(options_.ssl);  // loads the CAs on first use
+  c.tls = std::make_unique<TLSStream>(tls_context_, c.socket);
   const std::string where = "cannot connect to " + url.origin() + " for " + url.to_string() + ": ";
   try {
     co_await c.tls->connect(url.host(), url.port());
@@ -530,10 +530,10 @@ Task<> NativeBackend::secure(Connection& c, const URL& url) {
   }
 }
 
-Task<Lease> NativeBackend::open_connection(const PreparedRequest& r, const Deadline& total, Timings& timings,
+Task<Lease> NativeBackend::open_connection(const PreparedRequest& r, const TimeLimit& total, Timings& timings,
                                            ConnectionPool::Reuse reuse) {
   const auto wait_started = loop_now();
-  const Deadline connect = Deadline::from_now(r.timeout, TimeoutKind::connect);
+  const TimeLimit connect = TimeLimit::from_now(r.timeout, TimeoutKind::connect);
   Lease lease;
   const PoolKey key_text(r);
   const std::string_view key = key_text.view;
@@ -542,8 +542,8 @@ Task<Lease> NativeBackend::open_connection(const PreparedRequest& r, const Deadl
   {
     // Not queued, acquire() takes a free slot without waiting: no deadline
     // can pass, and none is armed (one timer fewer a request).
-    const Deadline pool_wait = Deadline::from_now(r.timeout, TimeoutKind::pool);
-    PhaseDeadline phase(queued ? earliest({total, connect, pool_wait}) : Deadline{});
+    const TimeLimit pool_wait = TimeLimit::from_now(r.timeout, TimeoutKind::pool);
+    PhaseTimeout phase(queued ? earliest({total, connect, pool_wait}) : TimeLimit{});
     try {
       lease = co_await pool_.acquire(key, reuse);
     } catch (const CancelledError&) {
@@ -566,7 +566,7 @@ Task<Lease> NativeBackend::open_connection(const PreparedRequest& r, const Deadl
   if (options_.unix_socket_path) {
     addresses.push_back(SocketAddress::unix_path(*options_.unix_socket_path));
   } else {
-    PhaseDeadline phase(earliest({total, connect}));
+    PhaseTimeout phase(earliest({total, connect}));
     try {
       emit(r.traces, &TraceConfig::on_dns_resolvehost_start, peer.host());
       addresses = co_await resolver_.resolve(peer.host(), peer.port(), timings.dns_cache_hit);
@@ -585,9 +585,9 @@ Task<Lease> NativeBackend::open_connection(const PreparedRequest& r, const Deadl
   int last_error = 0;
   std::string last_address;
   // One sock_connect for all the addresses, as aiohttp's around its happy-eyeballs connect.
-  const Deadline sock_connect = Deadline::from_now(r.timeout, TimeoutKind::sock_connect);
+  const TimeLimit sock_connect = TimeLimit::from_now(r.timeout, TimeoutKind::sock_connect);
   for (const SocketAddress& address : addresses) {
-    PhaseDeadline phase(earliest({total, connect, sock_connect}));
+    PhaseTimeout phase(earliest({total, connect, sock_connect}));
     try {
       Socket socket = co_await Socket::connect(address);
       lease.attach(std::make_shared<Connection>(lease.key(), ParserLimits{.max_body_size = r.max_body_size}));
@@ -665,7 +665,7 @@ Task<ClientResponse> NativeBackend::send(const PreparedRequest& r) {
   const bool replayable = is_idempotent(r.method) && !r.body_stream;
   const bool pipelinable = replayable && options_.pipelining > 1;
   const bool uploads = r.body_stream || !r.body.empty();
-  const Deadline total = Deadline::after(r.started, r.timeout, TimeoutKind::total);
+  const TimeLimit total = TimeLimit::after(r.started, r.timeout, TimeoutKind::total);
   for (int attempt = 0;; ++attempt) {
     Timings timings;
     // A retry takes a new connection, where it cannot meet a stale one.
@@ -684,7 +684,7 @@ Task<ClientResponse> NativeBackend::send(const PreparedRequest& r) {
       {
         // `total` covers the wait for a streamed body's producer, and for
         // the requests ahead in a pipeline.
-        PhaseDeadline phase(total);
+        PhaseTimeout phase(total);
         try {
           const bool may_write = co_await c.pipeline.turn(ticket, Pipeline::Phase::write);
           if (!may_write) throw StaleConnection{"a request ahead of it on the connection failed"};
@@ -751,7 +751,7 @@ Task<ClientResponse> NativeBackend::send(const PreparedRequest& r) {
 
 namespace coring::http::detail {
 
-void throw_timeout(const Deadline& d, const URL& url) {
+void throw_timeout(const TimeLimit& d, const URL& url) {
   char limit[32] = "";
   if (d.limit) std::snprintf(limit, sizeof limit, " (%.3f s)", d.limit->count());
   throw TimeoutError(std::string(to_string(d.kind)) + " timeout" + limit + " expired for " + url.to_string(), d.kind);

@@ -6,7 +6,7 @@
 #include "coring/http/backend.hpp"
 #include "coring/http/client.hpp"
 #include "connection_pool.hpp"
-#include "deadline.hpp"
+#include "time_limit.hpp"
 #include "resolver.hpp"
 
 namespace coring::http::detail {
@@ -20,14 +20,14 @@ class NativeBackend final : public Backend {
 
  private:
   /// `total`: the request's own deadline, the same for each of its attempts.
-  Task<Lease> open_connection(const PreparedRequest& request, const Deadline& total, Timings& timings,
+  Task<Lease> open_connection(const PreparedRequest& request, const TimeLimit& total, Timings& timings,
                               ConnectionPool::Reuse reuse);
   /// The TLS handshake of a new https connection.
   Task<> secure(Connection& connection, const URL& url);
   /// Asks the proxy the connection is open to for a tunnel to `request.url` (CONNECT).
   Task<> tunnel(Connection& connection, const PreparedRequest& request);
   TCPConnector options_;
-  std::shared_ptr<TlsContext> tls_context_;  // made at the first https request
+  std::shared_ptr<TLSContext> tls_context_;  // made at the first https request
   ConnectionPool pool_;
   Resolver resolver_;
 };

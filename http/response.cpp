@@ -5,7 +5,7 @@
 #include <charconv>
 
 #include "coring/http/errors.hpp"
-#include "deadline.hpp"
+#include "time_limit.hpp"
 #include "header_cache.hpp"
 #include "response_state.hpp"
 

@@ -98,18 +98,18 @@ struct Server::State {
   Listener listener;
   Handler handler;
   ServerOptions options;
-  std::shared_ptr<detail::TlsContext> tls;
+  std::shared_ptr<detail::TLSContext> tls;
   std::size_t requests = 0;
   std::size_t connections = 0;
 };
 
-Server::Server(const SocketAddress& address, Handler handler, std::optional<ServerTLS> tls, ServerOptions options)
+Server::Server(const SocketAddress& address, Handler handler, std::optional<ServerSSLOptions> tls, ServerOptions options)
     : Server(Listener::bind(address), std::move(handler), std::move(tls), options) {}
 
-Server::Server(Listener listener, Handler handler, std::optional<ServerTLS> tls, ServerOptions options)
+Server::Server(Listener listener, Handler handler, std::optional<ServerSSLOptions> tls, ServerOptions options)
     : state_(std::make_unique<State>()) {
   try {
-    if (tls) state_->tls = detail::TlsContext::server(tls->cert_file, tls->key_file, tls->client_ca_file);
+    if (tls) state_->tls = detail::TLSContext::server(tls->cert_file, tls->key_file, tls->client_ca_file);
   } catch (...) {
     listener.abort();
     throw;
@@ -151,7 +151,7 @@ std::optional<Clock::time_point> deadline_after(Clock::time_point start, std::ch
 /// A connection's reading side: bytes read and not parsed yet are pending.
 struct Reader {
   Socket& socket;
-  detail::TlsStream* tls = nullptr;  // null for plain http
+  detail::TLSStream* tls = nullptr;  // null for plain http
   std::string pending;
   std::unique_ptr<char[]> buffer = std::make_unique<char[]>(read_size);
 };
@@ -197,7 +197,7 @@ Task<ReadEnd> read_request(Reader& r, detail::RequestParser& parser, std::option
 }
 
 /// The TLS handshake, due by `until`; false if it was not done by then.
-Task<bool> handshake(detail::TlsStream& tls, std::optional<Clock::time_point> until) {
+Task<bool> handshake(detail::TLSStream& tls, std::optional<Clock::time_point> until) {
   std::optional<TimeoutScope> deadline;
   if (until) deadline.emplace(*until);
   try {
@@ -237,14 +237,14 @@ std::string seconds_text(std::chrono::milliseconds limit) {
 /// until it ends. Never throws but CancelledError: one bad client must not
 /// stop the server.
 Task<> serve_connection(Socket socket, Server::Handler& handler, std::size_t& requests, const ServerOptions& options,
-                        std::shared_ptr<detail::TlsContext> tls_context, Semaphore::Permit slot) {
+                        std::shared_ptr<detail::TLSContext> tls_context, Semaphore::Permit slot) {
   // Moved here so that the slot is freed as this body ends, not when the
   // task group drops the frame.
   const Semaphore::Permit held = std::move(slot);
   const Clock::time_point accepted = Clock::now();
   detail::RequestParser parser({.max_body_size = options.client_max_size});
   Reader reader{socket};
-  std::unique_ptr<detail::TlsStream> tls;
+  std::unique_ptr<detail::TLSStream> tls;
   std::exception_ptr cancelled;
   bool graceful = true;  // a TLS connection ends with close_notify
   try {
@@ -252,7 +252,7 @@ Task<> serve_connection(Socket socket, Server::Handler& handler, std::size_t& re
     const std::optional<Clock::time_point> first_head_due = deadline_after(accepted, options.client_header_timeout);
     bool open = true;
     if (tls_context) {
-      tls = std::make_unique<detail::TlsStream>(std::move(tls_context), socket);
+      tls = std::make_unique<detail::TLSStream>(std::move(tls_context), socket);
       reader.tls = tls.get();
       open = co_await handshake(*tls, first_head_due);
     }

@@ -29,7 +29,7 @@ struct Lane {
 /// through the loop). `loop` and `stop` are set before `ready` is. If
 /// serving fails the thread still waits for `stop`: the owner's destructor
 /// relies on it.
-Task<> serve_until_stopped(Listener listener, Server::Handler handler, std::optional<ServerTLS> tls,
+Task<> serve_until_stopped(Listener listener, Server::Handler handler, std::optional<ServerSSLOptions> tls,
                            std::promise<void>& ready, Lane& lane) {
   std::optional<Server> server;
   try {
@@ -68,7 +68,7 @@ struct ServerThread::State {
   }
 };
 
-ServerThread::ServerThread(SocketAddress address, Server::Handler handler, std::optional<ServerTLS> tls,
+ServerThread::ServerThread(SocketAddress address, Server::Handler handler, std::optional<ServerSSLOptions> tls,
                            std::size_t threads)
     : state_(std::make_unique<State>()) {
   State& s = *state_;

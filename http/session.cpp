@@ -8,7 +8,7 @@
 #include "header_cache.hpp"
 #include "headers_access.hpp"
 #include "decoding_body.hpp"
-#include "deadline.hpp"
+#include "time_limit.hpp"
 #include "native_backend.hpp"
 #include "proxy.hpp"
 #include "response_state.hpp"

@@ -1,4 +1,4 @@
-// TlsContext and TlsStream over OpenSSL (the one file that includes it):
+// TLSContext and TLSStream over OpenSSL (the one file that includes it):
 // contexts, kept sessions, and memory BIOs fed and drained through the ring.
 #include "tls.hpp"
 
@@ -53,7 +53,7 @@ int select_http11(SSL*, const unsigned char** out, unsigned char* out_size, cons
 
 }  // namespace
 
-struct TlsContext::State {
+struct TLSContext::State {
   SSL_CTX* ctx = nullptr;
   bool verify = true;
   /// host:port -> the last session the server gave us there (one reference
@@ -84,8 +84,8 @@ struct TlsContext::State {
   }
 };
 
-struct TlsStream::State {
-  std::shared_ptr<TlsContext> context;
+struct TLSStream::State {
+  std::shared_ptr<TLSContext> context;
   Socket& socket;
   SSL* ssl = nullptr;
   BIO* in = nullptr;   // ciphertext from the server, for OpenSSL to read
@@ -102,7 +102,7 @@ struct TlsStream::State {
   Semaphore receiving{1};
   std::string outgoing;  // the ciphertext being sent, taken out of `out`
 
-  State(std::shared_ptr<TlsContext> c, Socket& s) : context(std::move(c)), socket(s) {}
+  State(std::shared_ptr<TLSContext> c, Socket& s) : context(std::move(c)), socket(s) {}
   ~State() {
     // Freed without a close_notify exchange, OpenSSL would mark the session
     // not resumable; an HTTP connection ends that way routinely (Connection:
@@ -117,9 +117,9 @@ namespace {
 /// OpenSSL hands us a new session after a handshake (TLS 1.3: in a message
 /// after it): keep it for the next connection to the same host.
 int keep_session(SSL* ssl, SSL_SESSION* session) {
-  auto* stream = static_cast<TlsStream::State*>(SSL_get_app_data(ssl));
+  auto* stream = static_cast<TLSStream::State*>(SSL_get_app_data(ssl));
   if (!stream || stream->session_key.empty()) return 0;
-  TlsContext::State& context = stream->context->state();
+  TLSContext::State& context = stream->context->state();
   auto& sessions = context.sessions;
   if (!sessions.contains(stream->session_key)) context.make_room();
   auto [it, inserted] = sessions.try_emplace(stream->session_key, session);
@@ -145,12 +145,12 @@ SSL_CTX* new_context(const SSL_METHOD* method) {
 
 }  // namespace
 
-TlsContext::TlsContext(std::unique_ptr<State> state) : state_(std::move(state)) {}
-TlsContext::~TlsContext() = default;
+TLSContext::TLSContext(std::unique_ptr<State> state) : state_(std::move(state)) {}
+TLSContext::~TLSContext() = default;
 
-std::size_t TlsContext::kept_sessions() const noexcept { return state_->sessions.size(); }
+std::size_t TLSContext::kept_sessions() const noexcept { return state_->sessions.size(); }
 
-std::shared_ptr<TlsContext> TlsContext::client(const SSLOptions& options, std::size_t max_sessions) {
+std::shared_ptr<TLSContext> TLSContext::client(const SSLOptions& options, std::size_t max_sessions) {
   auto state = std::make_unique<State>();
   state->max_sessions = std::max<std::size_t>(1, max_sessions);
   state->ctx = new_context(TLS_client_method());
@@ -185,10 +185,10 @@ std::shared_ptr<TlsContext> TlsContext::client(const SSLOptions& options, std::s
     SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
     SSL_CTX_set_options(ctx, SSL_OP_NO_TICKET);
   }
-  return std::shared_ptr<TlsContext>(new TlsContext(std::move(state)));
+  return std::shared_ptr<TLSContext>(new TLSContext(std::move(state)));
 }
 
-std::shared_ptr<TlsContext> TlsContext::server(const std::string& cert_file, const std::string& key_file,
+std::shared_ptr<TLSContext> TLSContext::server(const std::string& cert_file, const std::string& key_file,
                                                const std::string& client_ca_file) {
   auto state = std::make_unique<State>();
   state->ctx = new_context(TLS_server_method());
@@ -207,10 +207,10 @@ std::shared_ptr<TlsContext> TlsContext::server(const std::string& cert_file, con
     SSL_CTX_set_client_CA_list(ctx, names);
     SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, nullptr);
   }
-  return std::shared_ptr<TlsContext>(new TlsContext(std::move(state)));
+  return std::shared_ptr<TLSContext>(new TLSContext(std::move(state)));
 }
 
-TlsStream::TlsStream(std::shared_ptr<TlsContext> context, Socket& socket)
+TLSStream::TLSStream(std::shared_ptr<TLSContext> context, Socket& socket)
     : state_(std::make_unique<State>(std::move(context), socket)) {
   State& s = *state_;
   s.ssl = SSL_new(s.context->state().ctx);
@@ -226,9 +226,9 @@ TlsStream::TlsStream(std::shared_ptr<TlsContext> context, Socket& socket)
   SSL_set_app_data(s.ssl, &s);
 }
 
-TlsStream::~TlsStream() = default;
+TLSStream::~TLSStream() = default;
 
-Task<> TlsStream::connect(const std::string& host, std::uint16_t port) {
+Task<> TLSStream::connect(const std::string& host, std::uint16_t port) {
   State& s = *state_;
   s.host = host;
   s.session_key = host + ":" + std::to_string(port);
@@ -244,7 +244,7 @@ Task<> TlsStream::connect(const std::string& host, std::uint16_t port) {
   }
   auto& sessions = s.context->state().sessions;
   if (auto kept = sessions.find(s.session_key); kept != sessions.end()) {
-    if (TlsContext::State::expired(kept->second)) {
+    if (TLSContext::State::expired(kept->second)) {
       SSL_SESSION_free(kept->second);
       sessions.erase(kept);
     } else {
@@ -258,19 +258,19 @@ Task<> TlsStream::connect(const std::string& host, std::uint16_t port) {
     throw ClientConnectorSSLError("TLS handshake with " + host + " failed: the server closed the connection");
 }
 
-Task<> TlsStream::accept() {
+Task<> TLSStream::accept() {
   SSL_set_accept_state(state_->ssl);
   const int done = co_await drive(Op::handshake_server, nullptr, 0);
   if (done <= 0 || !SSL_is_init_finished(state_->ssl))
     throw ClientConnectorSSLError("TLS handshake from a client failed: the client closed the connection");
 }
 
-Task<std::size_t> TlsStream::read(std::span<std::byte> buffer) {
+Task<std::size_t> TLSStream::read(std::span<std::byte> buffer) {
   const int n = co_await drive(Op::read, buffer.data(), static_cast<int>(std::min<std::size_t>(buffer.size(), INT_MAX)));
   co_return static_cast<std::size_t>(n);
 }
 
-Task<> TlsStream::write(std::span<const std::byte> data) {
+Task<> TLSStream::write(std::span<const std::byte> data) {
   while (!data.empty()) {
     const int chunk = static_cast<int>(std::min<std::size_t>(data.size(), INT_MAX));
     const int n = co_await drive(Op::write, const_cast<std::byte*>(data.data()), chunk);
@@ -279,17 +279,17 @@ Task<> TlsStream::write(std::span<const std::byte> data) {
   }
 }
 
-Task<> TlsStream::shutdown() {
+Task<> TLSStream::shutdown() {
   if (!state_->eof) co_await drive(Op::shutdown, nullptr, 0);
 }
 
-bool TlsStream::resumed() const noexcept { return SSL_session_reused(state_->ssl) == 1; }
+bool TLSStream::resumed() const noexcept { return SSL_session_reused(state_->ssl) == 1; }
 
-bool TlsStream::has_buffered_data() const noexcept { return SSL_pending(state_->ssl) > 0; }
+bool TLSStream::has_buffered_data() const noexcept { return SSL_pending(state_->ssl) > 0; }
 
-bool TlsStream::closed_cleanly() const noexcept { return state_->close_notify; }
+bool TLSStream::closed_cleanly() const noexcept { return state_->close_notify; }
 
-bool TlsStream::sent_while_idle() {
+bool TLSStream::sent_while_idle() {
   State& s = *state_;
   if (s.eof || s.close_notify || SSL_pending(s.ssl) > 0) return true;
   for (;;) {
@@ -314,7 +314,7 @@ bool TlsStream::sent_while_idle() {
   return error != SSL_ERROR_WANT_READ;
 }
 
-Task<> TlsStream::flush() {
+Task<> TLSStream::flush() {
   State& s = *state_;
   auto permit = co_await s.sending.hold();
   // Taken out of `out` before sending: OpenSSL may write more records into
@@ -327,7 +327,7 @@ Task<> TlsStream::flush() {
   co_await s.socket.send_all(std::as_bytes(std::span(s.outgoing.data(), s.outgoing.size())));
 }
 
-Task<bool> TlsStream::fill() {
+Task<bool> TLSStream::fill() {
   State& s = *state_;
   const bool another_receiving = s.receiving.locked();
   auto permit = co_await s.receiving.hold();
@@ -340,7 +340,7 @@ Task<bool> TlsStream::fill() {
   co_return true;
 }
 
-Task<int> TlsStream::drive(Op op, void* data, int size) {
+Task<int> TLSStream::drive(Op op, void* data, int size) {
   State& s = *state_;
   for (;;) {
     ERR_clear_error();

@@ -16,20 +16,20 @@ namespace coring::http::detail {
 
 /// Settings shared by the connections of one session (OpenSSL's SSL_CTX),
 /// and the TLS sessions kept per host for resumption.
-class TlsContext {
+class TLSContext {
  public:
   /// The TLS sessions a client keeps for resumption, one per host:port at
   /// most: past it, expired ones go first, then any.
   static constexpr std::size_t default_max_sessions = 1000;
   /// For a client; throws ClientSSLError for unreadable CA or key files.
-  static std::shared_ptr<TlsContext> client(const SSLOptions& options,
+  static std::shared_ptr<TLSContext> client(const SSLOptions& options,
                                             std::size_t max_sessions = default_max_sessions);
   /// For a server, with its certificate chain and key (PEM files).
-  static std::shared_ptr<TlsContext> server(const std::string& cert_file, const std::string& key_file,
+  static std::shared_ptr<TLSContext> server(const std::string& cert_file, const std::string& key_file,
                                             const std::string& client_ca_file = {});
-  ~TlsContext();
-  TlsContext(const TlsContext&) = delete;
-  TlsContext& operator=(const TlsContext&) = delete;
+  ~TLSContext();
+  TLSContext(const TLSContext&) = delete;
+  TLSContext& operator=(const TLSContext&) = delete;
 
   struct State;
   [[nodiscard]] State& state() noexcept { return *state_; }
@@ -37,17 +37,17 @@ class TlsContext {
   [[nodiscard]] std::size_t kept_sessions() const noexcept;
 
  private:
-  explicit TlsContext(std::unique_ptr<State> state);
+  explicit TLSContext(std::unique_ptr<State> state);
   std::unique_ptr<State> state_;
 };
 
 /// One TLS connection over a connected socket (which it does not own).
-class TlsStream {
+class TLSStream {
  public:
-  TlsStream(std::shared_ptr<TlsContext> context, Socket& socket);
-  ~TlsStream();
-  TlsStream(const TlsStream&) = delete;
-  TlsStream& operator=(const TlsStream&) = delete;
+  TLSStream(std::shared_ptr<TLSContext> context, Socket& socket);
+  ~TLSStream();
+  TLSStream(const TLSStream&) = delete;
+  TLSStream& operator=(const TLSStream&) = delete;
 
   /// The client's handshake: SNI and ALPN (http/1.1) sent, the certificate
   /// verified for `host` (a name or an IP address) unless verification is

@@ -63,7 +63,7 @@ TEST_CASE("http:// through a proxy: absolute-form requests on one kept-alive con
 }
 
 TEST_CASE("https:// through a proxy: one CONNECT, the certificate verified end to end, the tunnel reused") {
-  test_support::with_tls_server(ServerTLS{certificates().cert("valid"), certificates().key("valid")},
+  test_support::with_tls_server(ServerSSLOptions{certificates().cert("valid"), certificates().key("valid")},
                                 [](Server& server) -> Task<> {
     TestProxy proxy;
     co_await with_proxy(proxy, [&](TestProxy&) -> Task<> {
@@ -94,7 +94,7 @@ TEST_CASE("https:// through a proxy: one CONNECT, the certificate verified end t
 }
 
 TEST_CASE("a proxy that wants credentials: 407 is a ClientHttpProxyError for CONNECT, the response for http://") {
-  test_support::with_tls_server(ServerTLS{certificates().cert("valid"), certificates().key("valid")},
+  test_support::with_tls_server(ServerSSLOptions{certificates().cert("valid"), certificates().key("valid")},
                                 [](Server& server) -> Task<> {
     TestProxy proxy;
     proxy.require_auth = user_secret;
@@ -126,7 +126,7 @@ TEST_CASE("a proxy that wants credentials: 407 is a ClientHttpProxyError for CON
 }
 
 TEST_CASE("a Proxy-Authorization set by hand goes in the CONNECT, never inside the tunnel to the server") {
-  test_support::with_tls_server(ServerTLS{certificates().cert("valid"), certificates().key("valid")},
+  test_support::with_tls_server(ServerSSLOptions{certificates().cert("valid"), certificates().key("valid")},
                                 [](Server& server) -> Task<> {
     TestProxy proxy;
     proxy.require_auth = user_secret;

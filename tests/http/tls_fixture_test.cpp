@@ -1,7 +1,7 @@
 // The TLS test fixtures checked on their own, with the openssl and curl
 // command-line tools rather than coring's TLS client: each certificate of
 // TestCertificates (tests/support/tls_certs.hpp) passes or fails
-// verification exactly as its name says, and Nginx(NginxTls)
+// verification exactly as its name says, and Nginx(NginxTLS)
 // (tests/support/nginx.hpp) serves its routes over HTTPS with them: TLS 1.2
 // and 1.3 only, sessions resumed, client certificates required on its third
 // port.
@@ -19,7 +19,7 @@
 
 using test_support::CommandResult;
 using test_support::Nginx;
-using test_support::NginxTls;
+using test_support::NginxTLS;
 using test_support::run_command;
 using test_support::TestCertificates;
 
@@ -59,8 +59,8 @@ CommandResult curl(std::vector<std::string> args) {
 
 bool contains(const std::string& text, std::string_view part) { return text.find(part) != std::string::npos; }
 
-NginxTls nginx_tls(bool client_certs) {
-  NginxTls tls{.cert_file = certs().cert("valid"), .key_file = certs().key("valid")};
+NginxTLS nginx_tls(bool client_certs) {
+  NginxTLS tls{.cert_file = certs().cert("valid"), .key_file = certs().key("valid")};
   if (client_certs) tls.client_ca_file = certs().ca_file();
   return tls;
 }
@@ -198,17 +198,17 @@ TEST_CASE("the client certificate is the CA's, for client authentication only") 
   CHECK(contains(server.out, "unsuitable certificate purpose"));
 }
 
-TEST_CASE("an Nginx without NginxTls has no TLS listener, and NginxTls needs files that exist") {
+TEST_CASE("an Nginx without NginxTLS has no TLS listener, and NginxTLS needs files that exist") {
   Nginx plain;
   CHECK(plain.tls_port() == 0);
   CHECK(plain.client_cert_port() == 0);
   CHECK_THROWS_AS((void)plain.tls_url("/small"), std::logic_error);
   CHECK_THROWS_AS((void)plain.client_cert_url("/small"), std::logic_error);
-  NginxTls missing{.cert_file = certs().cert("valid"), .key_file = "/nonexistent/valid.key"};
+  NginxTLS missing{.cert_file = certs().cert("valid"), .key_file = "/nonexistent/valid.key"};
   CHECK_THROWS_WITH_AS(Nginx{missing}, doctest::Contains("/nonexistent/valid.key"), std::runtime_error);
 }
 
-TEST_CASE("nginx with NginxTls serves the same routes over HTTPS, verified as localhost and 127.0.0.1") {
+TEST_CASE("nginx with NginxTLS serves the same routes over HTTPS, verified as localhost and 127.0.0.1") {
   Nginx nginx(nginx_tls(false));
   REQUIRE(nginx.tls_port() != 0);
   CHECK(nginx.tls_port() != nginx.port());

@@ -29,8 +29,8 @@ const TestCertificates& certificates() {
   return made;
 }
 
-ServerTLS server_tls(std::string_view name) {
-  return ServerTLS{certificates().cert(name), certificates().key(name)};
+ServerSSLOptions server_tls(std::string_view name) {
+  return ServerSSLOptions{certificates().cert(name), certificates().key(name)};
 }
 
 SessionOptions trusting_test_ca() {
@@ -213,7 +213,7 @@ TEST_CASE("unreadable CA or client key files are a ClientSSLError naming the fil
 }
 
 TEST_CASE("a server that requires a client certificate: without one a ClientSSLError that says so, with one the answer") {
-  ServerTLS requiring = server_tls("valid");
+  ServerSSLOptions requiring = server_tls("valid");
   requiring.client_ca_file = certificates().ca_file();
   test_support::with_tls_server(requiring, [](Server& server) -> Task<> {
     const std::string url = server.base_url() + "/small";
@@ -284,7 +284,7 @@ TEST_CASE("a new connection to the same host resumes the TLS session") {
 TEST_CASE("nginx with ssl: bodies byte for byte, keep-alive reconnects, resumption, client certificates") {
   const TestCertificates& pki = certificates();
   test_support::with_nginx(
-      test_support::NginxTls{pki.cert("valid"), pki.key("valid"), pki.ca_file()},
+      test_support::NginxTLS{pki.cert("valid"), pki.key("valid"), pki.ca_file()},
       [&pki](test_support::Nginx& nginx) -> Task<> {
         const std::string big = nginx.tls_url("/big");
         const std::string small = nginx.tls_localhost_url("/small");
@@ -381,9 +381,9 @@ namespace {
 
 /// Serves one connection over TLS: reads a request, answers with a body
 /// that only the close ends, then closes, with close_notify or without.
-Task<> answer_then_close(Listener& listener, std::shared_ptr<http::detail::TlsContext> context, bool close_notify) {
+Task<> answer_then_close(Listener& listener, std::shared_ptr<http::detail::TLSContext> context, bool close_notify) {
   Socket socket = co_await listener.accept();
-  http::detail::TlsStream tls(std::move(context), socket);
+  http::detail::TLSStream tls(std::move(context), socket);
   co_await tls.accept();
   std::array<std::byte, 4096> request{};
   (void)co_await tls.read(request);
@@ -395,7 +395,7 @@ Task<> answer_then_close(Listener& listener, std::shared_ptr<http::detail::TlsCo
 
 Task<> fetch_close_framed(bool close_notify) {
   Listener listener = Listener::bind(SocketAddress::parse("127.0.0.1:0"));
-  auto context = http::detail::TlsContext::server(certificates().cert("valid"), certificates().key("valid"));
+  auto context = http::detail::TLSContext::server(certificates().cert("valid"), certificates().key("valid"));
   auto serving = create_task(answer_then_close(listener, context, close_notify));
   const std::string url = "https://127.0.0.1:" + std::to_string(listener.local_address().port()) + "/";
   co_await with_session(trusting_test_ca(), [&](ClientSession& s) -> Task<> {
@@ -419,12 +419,12 @@ TEST_CASE("over https, a body framed by the close is whole only if close_notify 
 
 TEST_CASE("a client TLS context keeps at most max_sessions sessions, one per host and port") {
   test_support::with_tls_server(server_tls("valid"), [](Server& server) -> Task<> {
-    auto context = http::detail::TlsContext::client({.ca_file = certificates().ca_file()}, 1);
+    auto context = http::detail::TLSContext::client({.ca_file = certificates().ca_file()}, 1);
     const std::uint16_t port = server.address().port();
     for (const std::string host : {"localhost", "127.0.0.1", "localhost"}) {  // two keys, room for one
       CAPTURE(host);
       Socket socket = co_await Socket::connect(server.address());
-      http::detail::TlsStream tls(context, socket);
+      http::detail::TLSStream tls(context, socket);
       co_await tls.connect(host, port);
       const std::string request = "GET /small HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
       co_await tls.write(std::as_bytes(std::span(request)));

@@ -10,7 +10,7 @@
 #include <coring/http/url.hpp>
 
 #include "../../http/connection_pool.hpp"
-#include "../../http/deadline.hpp"
+#include "../../http/time_limit.hpp"
 #include "../../http/parser.hpp"
 #include "../../http/proxy.hpp"
 
@@ -411,41 +411,41 @@ TEST_CASE("malformed status lines and chunk sizes fail without crashing") {
 }
 
 TEST_CASE("a limit over ceil_threshold ends at a whole second, as aiohttp's; one under it, exactly") {
-  using detail::Deadline;
+  using detail::TimeLimit;
   using Clock = std::chrono::steady_clock;
   const Clock::time_point start(std::chrono::milliseconds(12'345'678'901));
   const auto whole = [](Clock::time_point t) { return t.time_since_epoch() % std::chrono::seconds(1) == Clock::duration(0); };
 
   ClientTimeout long_limits{.total = Seconds(300)};
-  const Deadline total = Deadline::after(start, long_limits, TimeoutKind::total);
+  const TimeLimit total = TimeLimit::after(start, long_limits, TimeoutKind::total);
   REQUIRE(total.at);
   CHECK(whole(*total.at));
   CHECK(*total.at >= start + std::chrono::seconds(300));
   CHECK(*total.at < start + std::chrono::seconds(301));
   CHECK(total.limit == Seconds(300));  // the message names the limit, not the rounding
   // Requests begun within one second share their deadline: one timer run.
-  CHECK(Deadline::after(start + std::chrono::milliseconds(98), long_limits, TimeoutKind::total).at == total.at);
+  CHECK(TimeLimit::after(start + std::chrono::milliseconds(98), long_limits, TimeoutKind::total).at == total.at);
 
   ClientTimeout short_limits{.total = Seconds(5), .sock_read = Seconds(0.25)};
-  CHECK(Deadline::after(start, short_limits, TimeoutKind::total).at == start + std::chrono::seconds(5));
-  CHECK(Deadline::after(start, short_limits, TimeoutKind::sock_read).at == start + std::chrono::milliseconds(250));
+  CHECK(TimeLimit::after(start, short_limits, TimeoutKind::total).at == start + std::chrono::seconds(5));
+  CHECK(TimeLimit::after(start, short_limits, TimeoutKind::sock_read).at == start + std::chrono::milliseconds(250));
   short_limits.ceil_threshold = Seconds(0);
-  CHECK(whole(*Deadline::after(start, short_limits, TimeoutKind::sock_read).at));
+  CHECK(whole(*TimeLimit::after(start, short_limits, TimeoutKind::sock_read).at));
 
   // Each kind reads its own field; an unset one arms nothing.
   const ClientTimeout kinds{.total = Seconds(1), .connect = Seconds(2), .sock_connect = Seconds(3),
                             .sock_read = Seconds(4), .pool = std::nullopt};
-  CHECK(Deadline::after(start, kinds, TimeoutKind::connect).at == start + std::chrono::seconds(2));
-  CHECK(Deadline::after(start, kinds, TimeoutKind::sock_connect).at == start + std::chrono::seconds(3));
-  CHECK(Deadline::after(start, kinds, TimeoutKind::sock_read).at == start + std::chrono::seconds(4));
-  CHECK_FALSE(Deadline::after(start, kinds, TimeoutKind::pool).at);
-  CHECK_FALSE(Deadline::from_now(kinds, TimeoutKind::pool).at);
+  CHECK(TimeLimit::after(start, kinds, TimeoutKind::connect).at == start + std::chrono::seconds(2));
+  CHECK(TimeLimit::after(start, kinds, TimeoutKind::sock_connect).at == start + std::chrono::seconds(3));
+  CHECK(TimeLimit::after(start, kinds, TimeoutKind::sock_read).at == start + std::chrono::seconds(4));
+  CHECK_FALSE(TimeLimit::after(start, kinds, TimeoutKind::pool).at);
+  CHECK_FALSE(TimeLimit::from_now(kinds, TimeoutKind::pool).at);
   // As aiohttp: 0 or less is no limit; so is one too far to count in nanoseconds.
   for (const Seconds none : {Seconds(0), Seconds(-1), Seconds(1e12), Seconds(std::numeric_limits<double>::infinity()),
                              Seconds(std::numeric_limits<double>::quiet_NaN())}) {
-    CHECK_FALSE(Deadline::after(start, ClientTimeout{.total = none}, TimeoutKind::total).at);
+    CHECK_FALSE(TimeLimit::after(start, ClientTimeout{.total = none}, TimeoutKind::total).at);
   }
-  const Deadline soon = Deadline::from_now(kinds, TimeoutKind::total);
+  const TimeLimit soon = TimeLimit::from_now(kinds, TimeoutKind::total);
   CHECK(*soon.at <= Clock::now() + std::chrono::seconds(1));
   CHECK(*soon.at > Clock::now());
 }
@@ -462,7 +462,7 @@ TEST_CASE("the pool forgets a host once nothing of it is in use, pooled or learn
       const std::string key = "http://host-" + std::to_string(i) + ":80";
       Lease lease = co_await pool.acquire(key);
       REQUIRE(pool.host_count() == 1);
-      lease.give_back(false);
+      lease.release(false);
     }
     CHECK(pool.host_count() == 0);
 
@@ -472,14 +472,14 @@ TEST_CASE("the pool forgets a host once nothing of it is in use, pooled or learn
       Lease lease = co_await pool.acquire(kept);
       lease.attach(std::make_shared<Connection>(kept, coring::http::detail::ParserLimits{}));
       lease.connection->idle_until = coring::EventLoop::get().time() + 50ms;
-      lease.give_back(true);
+      lease.release(true);
     }
     CHECK(pool.idle_count() == 1);
     CHECK(pool.host_count() == 1);
     {
       Lease again = co_await pool.acquire(kept);  // the pooled connection, through the remembered entry
       CHECK(again.reused);
-      again.give_back(true);
+      again.release(true);
     }
     co_await coring::sleep(100ms);
     CHECK(pool.idle_count() == 0);
@@ -490,7 +490,7 @@ TEST_CASE("the pool forgets a host once nothing of it is in use, pooled or learn
     {
       Lease lease = co_await pool.acquire(limited);
       pool.learn_max_requests(limited, 100);
-      lease.give_back(false);
+      lease.release(false);
     }
     CHECK(pool.host_count() == 1);
     pool.close_all();

@@ -134,7 +134,7 @@ std::string read_template(std::string_view name) {
 /// name the missing file up front.
 void require_file(const std::string& path, std::string_view what) {
   if (path.empty() || !fs::is_regular_file(path))
-    throw std::runtime_error("NginxTls: " + std::string(what) + " \"" + path + "\" is not a file");
+    throw std::runtime_error("NginxTLS: " + std::string(what) + " \"" + path + "\" is not a file");
 }
 
 }  // namespace
@@ -162,7 +162,7 @@ void Nginx::Process::stop() noexcept {
 
 Nginx::Nginx() { start(); }
 
-Nginx::Nginx(NginxTls tls) : tls_(std::move(tls)) {
+Nginx::Nginx(NginxTLS tls) : tls_(std::move(tls)) {
   require_file(tls_->cert_file, "cert_file");
   require_file(tls_->key_file, "key_file");
   if (!tls_->client_ca_file.empty()) require_file(tls_->client_ca_file, "client_ca_file");
@@ -193,18 +193,18 @@ std::string Nginx::url(std::string_view path) const {
 }
 
 std::string Nginx::tls_url(std::string_view path) const {
-  if (tls_port_ == 0) throw std::logic_error("Nginx::tls_url: this nginx was started without NginxTls");
+  if (tls_port_ == 0) throw std::logic_error("Nginx::tls_url: this nginx was started without NginxTLS");
   return "https://127.0.0.1:" + std::to_string(tls_port_) + std::string(path);
 }
 
 std::string Nginx::tls_localhost_url(std::string_view path) const {
-  if (tls_port_ == 0) throw std::logic_error("Nginx::tls_localhost_url: this nginx was started without NginxTls");
+  if (tls_port_ == 0) throw std::logic_error("Nginx::tls_localhost_url: this nginx was started without NginxTLS");
   return "https://localhost:" + std::to_string(tls_port_) + std::string(path);
 }
 
 std::string Nginx::client_cert_url(std::string_view path) const {
   if (client_cert_port_ == 0)
-    throw std::logic_error("Nginx::client_cert_url: this nginx was started without NginxTls::client_ca_file");
+    throw std::logic_error("Nginx::client_cert_url: this nginx was started without NginxTLS::client_ca_file");
   return "https://127.0.0.1:" + std::to_string(client_cert_port_) + std::string(path);
 }
 

@@ -6,7 +6,7 @@
 // root holds that directory's files plus two the fixture writes (big.bin,
 // 1 MiB of coring::http::pattern_bytes; part.txt, 100000 of them).
 // Every server serves the same routes (tests/data/nginx/routes.conf.in).
-// Given NginxTls, nginx also serves HTTPS on a second port (https.conf.in),
+// Given NginxTLS, nginx also serves HTTPS on a second port (https.conf.in),
 // and with a client CA, on a third port that requires a client certificate
 // (https_client_cert.conf.in).
 #include <sys/types.h>
@@ -24,7 +24,7 @@
 namespace test_support {
 
 /// What nginx needs for its HTTPS listeners (TestCertificates gives these).
-struct NginxTls {
+struct NginxTLS {
   std::string cert_file;  ///< server certificate (PEM), chain after it if any
   std::string key_file;   ///< its private key (PEM)
   /// If not empty: also a listener that requires a client certificate
@@ -40,7 +40,7 @@ class Nginx {
   Nginx();
   /// The same, plus HTTPS listeners (TLS 1.2 and 1.3, session cache and
   /// tickets on) with the same routes.
-  explicit Nginx(NginxTls tls);
+  explicit Nginx(NginxTLS tls);
   /// Stops nginx (SIGTERM, then SIGKILL after 5 s) and removes its directory.
   ~Nginx();
   Nginx(const Nginx&) = delete;
@@ -50,10 +50,10 @@ class Nginx {
   /// "http://127.0.0.1:PORT" followed by `path`.
   [[nodiscard]] std::string url(std::string_view path) const;
 
-  /// The HTTPS port; 0 when constructed without NginxTls.
+  /// The HTTPS port; 0 when constructed without NginxTLS.
   [[nodiscard]] std::uint16_t tls_port() const noexcept { return tls_port_; }
   /// "https://127.0.0.1:TLS_PORT" followed by `path`. Throws
-  /// std::logic_error without NginxTls (as do the two below).
+  /// std::logic_error without NginxTLS (as do the two below).
   [[nodiscard]] std::string tls_url(std::string_view path) const;
   /// "https://localhost:TLS_PORT" followed by `path`: for checking the
   /// certificate by host name. nginx listens on 127.0.0.1 only.
@@ -83,7 +83,7 @@ class Nginx {
   /// Removed when destroyed, also when the constructor throws.
   TempDir dir_{"coring-nginx-"};
   Process process_;
-  std::optional<NginxTls> tls_;
+  std::optional<NginxTLS> tls_;
   std::uint16_t port_ = 0;
   std::uint16_t tls_port_ = 0;
   std::uint16_t client_cert_port_ = 0;
@@ -99,7 +99,7 @@ void with_nginx(Body body) {
 
 /// The same with HTTPS listeners.
 template <class Body>
-void with_nginx(NginxTls tls, Body body) {
+void with_nginx(NginxTLS tls, Body body) {
   Nginx nginx(std::move(tls));
   coring::run(body(nginx));
 }

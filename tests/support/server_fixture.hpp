@@ -30,7 +30,7 @@ coring::Task<> serve_beside(AnyServer& server, Body& body) {
 
 template <class Body>
 coring::Task<> serve_while(coring::http::Server::Handler handler, Body& body,
-                           std::optional<coring::http::ServerTLS> tls = std::nullopt,
+                           std::optional<coring::http::ServerSSLOptions> tls = std::nullopt,
                            coring::http::ServerOptions options = {}) {
   coring::http::Server server(coring::SocketAddress::parse("127.0.0.1:0"), std::move(handler), std::move(tls),
                               options);
@@ -60,7 +60,7 @@ void with_server_options(coring::http::ServerOptions options, Body body,
 
 /// The same over https, with `tls`'s certificate.
 template <class Body>
-void with_tls_server(coring::http::ServerTLS tls, Body body,
+void with_tls_server(coring::http::ServerSSLOptions tls, Body body,
                      coring::http::Server::Handler handler = coring::http::builtin_routes()) {
   coring::run(serve_while(std::move(handler), body, std::move(tls)));
 }

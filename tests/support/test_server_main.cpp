@@ -8,15 +8,15 @@
 #include <optional>
 
 int main(int argc, char** argv) {
-  std::optional<coring::http::ServerTLS> tls;
+  std::optional<coring::http::ServerSSLOptions> tls;
   if (argc == 4 && std::strcmp(argv[1], "--tls") == 0) {
-    tls = coring::http::ServerTLS{argv[2], argv[3]};
+    tls = coring::http::ServerSSLOptions{argv[2], argv[3]};
   } else if (argc != 1) {
     std::fprintf(stderr, "usage: %s [--tls CERT_FILE KEY_FILE]\n", argv[0]);
     return 2;
   }
   try {
-    coring::run([](std::optional<coring::http::ServerTLS> t) -> coring::Task<> {
+    coring::run([](std::optional<coring::http::ServerSSLOptions> t) -> coring::Task<> {
       coring::http::Server server(coring::SocketAddress::parse("127.0.0.1:0"), coring::http::builtin_routes(),
                                   std::move(t));
       std::printf("listening on %s\n", server.base_url().c_str());

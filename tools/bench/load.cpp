@@ -128,7 +128,7 @@ class Worker {
 
   Task<> main(std::promise<void>& ready) {
     // One TLS context per thread: its session cache is the thread's own.
-    if (plan_.tls) tls_context_ = http::detail::TlsContext::client(*plan_.tls);
+    if (plan_.tls) tls_context_ = http::detail::TLSContext::client(*plan_.tls);
     {
       std::lock_guard lock(mutex_);
       loop_ = &EventLoop::get();
@@ -207,7 +207,7 @@ class Worker {
     if (plan_.tls) buffer = std::make_unique<std::byte[]>(buffer_size);
     Socket socket;
     std::optional<MultishotReceiver> receiver;     // over `socket`, for http; gone before it closes
-    std::unique_ptr<http::detail::TlsStream> tls;  // over `socket`, for https
+    std::unique_ptr<http::detail::TLSStream> tls;  // over `socket`, for https
     ConnectionHealth health(*this);
     // With --rate, each connection has its own schedule, offset so that the
     // connections take turns rather than fire together.
@@ -239,7 +239,7 @@ class Worker {
               socket = co_await Socket::connect(plan_.address);
               ++result_.connects;
               if (tls_context_) {
-                tls = std::make_unique<http::detail::TlsStream>(tls_context_, socket);
+                tls = std::make_unique<http::detail::TLSStream>(tls_context_, socket);
                 co_await tls->connect(plan_.host, plan_.port);
                 if (tls->resumed()) ++result_.tls_resumed;
               } else {
@@ -355,7 +355,7 @@ class Worker {
   bool stopping_ = false;
   bool ready_told_ = false;
   TaskHandle<void>* load_ = nullptr;
-  std::shared_ptr<http::detail::TlsContext> tls_context_;
+  std::shared_ptr<http::detail::TLSContext> tls_context_;
   std::mutex mutex_;  // guards loop_, which other threads post to
   EventLoop* loop_ = nullptr;
   std::thread thread_;

@@ -134,7 +134,7 @@ SocketAddress reachable_address(const http::URL& url, const std::optional<http::
       run([](SocketAddress a, http::SSLOptions options, std::string host, std::uint16_t port) -> Task<> {
         Socket s = co_await wait_for(Socket::connect(a), seconds(10));
         try {
-          http::detail::TlsStream stream(http::detail::TlsContext::client(options), s);
+          http::detail::TLSStream stream(http::detail::TLSContext::client(options), s);
           co_await wait_for(stream.connect(host, port), seconds(10));
         } catch (...) {
           s.abort();

@@ -48,7 +48,7 @@ class TaskSetWatch final : Cancellable {
     std::size_t index = 0;
     void on_done(TaskBase& task) noexcept override { owner->task_done(index, task); }
   };
-  struct Deadline final : TimerNode {
+  struct TimeLimit final : TimerNode {
     TaskSetWatch* owner = nullptr;
     void on_timer() noexcept override { owner->wake(); }
   };
@@ -62,7 +62,7 @@ class TaskSetWatch final : Cancellable {
   std::span<TaskBase* const> tasks_;
   Options options_;
   std::vector<Node> nodes_;
-  Deadline deadline_;
+  TimeLimit deadline_;
   std::size_t done_count_ = 0;
   std::size_t first_failure_ = none;
   bool woken_ = false;

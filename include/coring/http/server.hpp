@@ -17,11 +17,11 @@
 namespace coring::http {
 
 namespace detail {
-class TlsStream;
+class TLSStream;
 }
 
 /// A certificate chain and its key (PEM files), for a server on https.
-struct ServerTLS {
+struct ServerSSLOptions {
   std::string cert_file;
   std::string key_file;
   /// If set, a client must present a certificate this CA (PEM) signed, or
@@ -68,7 +68,7 @@ struct ServerRequest {
 /// raw bytes (tests of broken servers) and then closes the connection.
 class ServerExchange {
  public:
-  ServerExchange(Socket& socket, detail::TlsStream* tls, ServerRequest request)
+  ServerExchange(Socket& socket, detail::TLSStream* tls, ServerRequest request)
       : socket_(socket), tls_(tls), request_(std::move(request)) {}
   [[nodiscard]] const ServerRequest& request() const noexcept { return request_; }
 
@@ -91,7 +91,7 @@ class ServerExchange {
   Task<> write(std::string_view bytes);
 
   Socket& socket_;
-  detail::TlsStream* tls_;  // null for plain http
+  detail::TLSStream* tls_;  // null for plain http
   ServerRequest request_;
   std::string out_;
   bool responded_ = false;
@@ -104,12 +104,12 @@ class Server {
   using Handler = std::function<Task<>(ServerExchange&)>;
 
   /// Binds and listens at once (port 0 picks a free port); serves once
-  /// serve() is awaited. With `tls`, every connection is https (a client
+  /// serve() is awaited. With `ssl`, every connection is https (a client
   /// whose handshake fails is dropped); the files are loaded here.
-  Server(const SocketAddress& address, Handler handler, std::optional<ServerTLS> tls = std::nullopt,
+  Server(const SocketAddress& address, Handler handler, std::optional<ServerSSLOptions> ssl = std::nullopt,
          ServerOptions options = {});
   /// On a listener bound already (e.g. one of several sharing a port).
-  Server(Listener listener, Handler handler, std::optional<ServerTLS> tls = std::nullopt, ServerOptions options = {});
+  Server(Listener listener, Handler handler, std::optional<ServerSSLOptions> ssl = std::nullopt, ServerOptions options = {});
   Server(Server&&) noexcept;
   ~Server();
 

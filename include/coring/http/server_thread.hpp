@@ -15,9 +15,9 @@ class ServerThread {
   /// Starts `threads` threads, each serving `address` on its own loop (with
   /// SO_REUSEPORT when more than one: the kernel spreads the connections),
   /// and returns once all accept connections. Port 0 picks a free port, the
-  /// same for all. Errors from binding or loading `tls` are raised here.
+  /// same for all. Errors from binding or loading `ssl` are raised here.
   explicit ServerThread(SocketAddress address, Server::Handler handler = builtin_routes(),
-                        std::optional<ServerTLS> tls = std::nullopt, std::size_t threads = 1);
+                        std::optional<ServerSSLOptions> ssl = std::nullopt, std::size_t threads = 1);
   /// Stops serving (open connections are ended) and joins the threads.
   ~ServerThread();
   ServerThread(const ServerThread&) = delete;

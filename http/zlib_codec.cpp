@@ -1,8 +1,11 @@
-// gzip and deflate bodies with zlib (the one file that includes it): the
-// decoder under DecodingBody, and the encoder for the test server's routes.
+// zlib, the one file that includes it: gzip and deflate bodies decoded
+// under DecodingBody, and gzip_compress for the test server's routes.
 #include <zlib.h>
 
+#include <string>
+
 #include "coring/http/errors.hpp"
+#include "compress.hpp"
 #include "decoding_body.hpp"
 
 namespace coring::http::detail {
@@ -82,6 +85,21 @@ class InflatingBody final : public DecodingBody {
 std::unique_ptr<BodySource> inflating_body(std::unique_ptr<BodySource> inner, bool gzip, const URL& url,
                                            std::size_t max_size) {
   return std::make_unique<InflatingBody>(std::move(inner), gzip, url, max_size);
+}
+
+std::string gzip_compress(std::string_view data, bool gzip_wrapper) {
+  z_stream s{};
+  deflateInit2(&s, Z_DEFAULT_COMPRESSION, Z_DEFLATED, gzip_wrapper ? 16 + MAX_WBITS : MAX_WBITS, 8,
+               Z_DEFAULT_STRATEGY);
+  std::string out(deflateBound(&s, static_cast<uLong>(data.size())), '\0');
+  s.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
+  s.avail_in = static_cast<uInt>(data.size());
+  s.next_out = reinterpret_cast<Bytef*>(out.data());
+  s.avail_out = static_cast<uInt>(out.size());
+  deflate(&s, Z_FINISH);
+  out.resize(s.total_out);
+  deflateEnd(&s);
+  return out;
 }
 
 }  // namespace coring::http::detail

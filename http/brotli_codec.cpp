@@ -1,9 +1,12 @@
-// br bodies with the brotli library (the one file that includes it): the
-// decoder under DecodingBody, and the encoder for the test server's /br route.
+// The brotli library, the one file that includes it: br bodies decoded
+// under DecodingBody, and brotli_compress for the test server's /br route.
 #include <brotli/decode.h>
+#include <brotli/encode.h>
 
 #include <cstdint>
+#include <stdexcept>
 
+#include "compress.hpp"
 #include "decoding_body.hpp"
 
 namespace coring::http::detail {
@@ -58,6 +61,17 @@ class BrotliBody final : public DecodingBody {
 
 std::unique_ptr<BodySource> brotli_body(std::unique_ptr<BodySource> inner, const URL& url, std::size_t max_size) {
   return std::make_unique<BrotliBody>(std::move(inner), url, max_size);
+}
+
+std::string brotli_compress(std::string_view data) {
+  std::string out(BrotliEncoderMaxCompressedSize(data.size()), '\0');
+  std::size_t size = out.size();
+  if (BrotliEncoderCompress(BROTLI_DEFAULT_QUALITY, BROTLI_DEFAULT_WINDOW, BROTLI_MODE_GENERIC, data.size(),
+                            reinterpret_cast<const std::uint8_t*>(data.data()), &size,
+                            reinterpret_cast<std::uint8_t*>(out.data())) == BROTLI_FALSE)
+    throw std::runtime_error("brotli: BrotliEncoderCompress failed");
+  out.resize(size);
+  return out;
 }
 
 }  // namespace coring::http::detail

@@ -22,19 +22,22 @@ using Clock = std::chrono::steady_clock;
 /// a timeout must not fire before its limit has passed since the call.
 inline Clock::time_point loop_now() { return EventLoop::get().time(); }
 
-struct Deadline {
+/// Where one of a ClientTimeout's limits ends for a request: the time point
+/// (what the runtime calls a deadline), which limit it is, and its size, for
+/// the error message.
+struct TimeLimit {
   std::optional<Clock::time_point> at;
   TimeoutKind kind = TimeoutKind::total;
   std::optional<Seconds> limit;  // for the message
 
   /// The `kind` limit of `timeout`, counted from `start`.
-  static Deadline after(Clock::time_point start, const ClientTimeout& timeout, TimeoutKind kind) {
+  static TimeLimit after(Clock::time_point start, const ClientTimeout& timeout, TimeoutKind kind) {
     const std::optional<Seconds>& limit = limit_of(timeout, kind);
     if (!applies(limit)) return {std::nullopt, kind, std::nullopt};
     return {end_of(start, *limit, timeout.ceil_threshold), kind, limit};
   }
   /// The same from now; the clock is read only when there is a limit.
-  static Deadline from_now(const ClientTimeout& timeout, TimeoutKind kind) {
+  static TimeLimit from_now(const ClientTimeout& timeout, TimeoutKind kind) {
     const std::optional<Seconds>& limit = limit_of(timeout, kind);
     if (!applies(limit)) return {std::nullopt, kind, std::nullopt};
     return {end_of(Clock::now(), *limit, timeout.ceil_threshold), kind, limit};
@@ -64,29 +67,29 @@ struct Deadline {
   }
 };
 
-/// The earliest of several deadlines (those without one are ignored).
-inline Deadline earliest(std::initializer_list<Deadline> deadlines) {
-  Deadline best;
-  for (const Deadline& d : deadlines)
+/// The earliest of several limits (those without a time point are ignored).
+inline TimeLimit earliest(std::initializer_list<TimeLimit> limits) {
+  TimeLimit best;
+  for (const TimeLimit& d : limits)
     if (d.at && (!best.at || *d.at < *best.at)) best = d;
   return best;
 }
 
-[[noreturn]] void throw_timeout(const Deadline& d, const URL& url);
+[[noreturn]] void throw_timeout(const TimeLimit& d, const URL& url);
 
 /// Arms a deadline on the current task for as long as it lives (a
 /// TimeoutScope, so the operation under it is cancelled in the kernel).
 /// After catching CancelledError, call expired() to learn if it was this.
-class PhaseDeadline {
+class PhaseTimeout {
  public:
-  explicit PhaseDeadline(const Deadline& d) : deadline_(d) {
+  explicit PhaseTimeout(const TimeLimit& d) : limit_(d) {
     if (d.at) scope_.emplace(*d.at);
   }
   bool expired() noexcept { return scope_ && scope_->caused_cancellation(); }
-  [[noreturn]] void raise(const URL& url) const { throw_timeout(deadline_, url); }
+  [[noreturn]] void raise(const URL& url) const { throw_timeout(limit_, url); }
 
  private:
-  Deadline deadline_;
+  TimeLimit limit_;
   std::optional<coring::extend::TimeoutScope> scope_;
 };
 
