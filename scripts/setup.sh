@@ -11,7 +11,7 @@ cd "$(dirname "$0")/.."
 packages=(g++ meson ninja-build pkg-config liburing-dev doctest-dev node-llhttp
           libssl-dev libc-ares-dev zlib1g-dev libbrotli-dev nlohmann-json3-dev libbenchmark-dev libcli11-dev
           libpsl-dev publicsuffix  # the cookie jar's public suffix list: libpsl, and the list apt keeps current
-          nginx-light openssl curl python3
+          nginx-light openssl curl python3 cmake help2man  # cmake: the find_package consumer test; help2man: the man pages
           clang libclang-rt-14-dev)  # the fuzz build (scripts/test.sh): clang++, libFuzzer and its sanitizers
 missing=()
 for p in "${packages[@]}"; do

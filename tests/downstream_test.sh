@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Builds examples/downstream, a separate meson project, against coring in two
-# ways a user would: as a subproject, and installed with its coring.pc.
+# Builds examples/downstream, a separate project, against coring in the three
+# ways a user would: as a meson subproject, and installed (DESTDIR), through
+# pkg-config and through CMake's find_package; and checks that the install
+# holds the tools (which answer --version) and their man pages.
 set -euo pipefail
 source_root=$1 build_root=$2
 work=$(mktemp -d /tmp/coring-downstream.XXXXXX)
@@ -24,4 +26,25 @@ flags=$(pkg-config --define-variable=prefix="$work/root$prefix" --cflags --libs 
 g++ -std=c++20 -O1 "$source_root/examples/downstream/main.cpp" -o "$work/hello_pc" $flags
 out=$("$work/hello_pc")
 [[ $out == "hello from coring: 42" ]] || { echo "pkg-config build printed: $out"; exit 1; }
-echo "downstream builds: subproject and pkg-config OK"
+
+# 3. Installed, found by CMake.
+prefix_dir=$work/root$prefix
+cmake -S "$source_root/examples/downstream" -B "$work/cmake" -DCMAKE_PREFIX_PATH="$prefix_dir" \
+  -DCMAKE_CXX_COMPILER=g++ >/dev/null
+cmake --build "$work/cmake" >/dev/null
+out=$("$work/cmake/hello_coring")
+[[ $out == "hello from coring: 42" ]] || { echo "CMake build printed: $out"; exit 1; }
+
+# 4. The tools and their man pages.
+version=$(sed -n "s/^#define CORING_VERSION \"\(.*\)\"/\1/p" "$build_root/include/coring/version.hpp")
+for tool in coring-fetch coring-bench; do
+  out=$("$prefix_dir/bin/$tool" --version)
+  [[ $out == "$tool $version" ]] || { echo "$tool --version printed: $out"; exit 1; }
+  if command -v help2man >/dev/null; then
+    man_page=$(find "$prefix_dir" -path "*/man1/$tool.1" | head -n 1)
+    # help2man's page of the tool's own --help: its title and the -c flag both tools have.
+    [[ -n $man_page ]] && grep -q "^\.TH ${tool^^} \"1\".*\"$tool $version\"" "$man_page" &&
+      grep -q '\\-\\-connections' "$man_page" || { echo "no man page with the tool's flags for $tool"; exit 1; }
+  fi
+done
+echo "downstream builds: subproject, pkg-config and CMake OK; tools $version installed"

@@ -243,6 +243,7 @@ Task<int> fetch_all(Flags flags) {
 int main(int argc, char** argv) {
   CLI::App app{"coring-fetch: fetch URLs concurrently through one coring ClientSession"};
   Flags flags;
+  app.set_version_flag("-V,--version", std::string("coring-fetch ") + coring::version);
   app.add_option("urls", flags.urls, "the URLs to fetch")->required();
   app.add_option("-X,--request", flags.method, "request method (default GET, or POST with -d or -F)");
   app.add_option("-H,--header", flags.headers, "extra header 'Name: value' (repeatable)")->allow_extra_args(false);

@@ -15,4 +15,5 @@
 #include "coring/task.hpp"
 #include "coring/task_group.hpp"
 #include "coring/task_handle.hpp"
+#include "coring/version.hpp"
 #include "coring/wait.hpp"

@@ -299,6 +299,7 @@ int main(int argc, char** argv) {
   CLI::App app{"coring-bench: HTTP/1.1 load generator. With no URL it benchmarks coring's embedded server."};
   Flags flags;
   std::string duration_text;
+  app.set_version_flag("-V,--version", std::string("coring-bench ") + coring::version);
   app.add_option("url", flags.url, "http:// URL to load (default: the embedded server's /small)");
   app.add_option("-c,--connections", flags.connections, "connections kept open (default 10)")->check(CLI::Range(1, 1000000));
   app.add_option("-t,--threads", flags.threads, "threads, one event loop each (default 1)")->check(CLI::Range(1, 1024));
