@@ -47,4 +47,15 @@ for tool in coring-fetch coring-bench; do
       grep -q '\\-\\-connections' "$man_page" || { echo "no man page with the tool's flags for $tool"; exit 1; }
   fi
 done
-echo "downstream builds: subproject, pkg-config and CMake OK; tools $version installed"
+# 5. coring's llhttp stays inside: no llhttp symbol is exported, and a program
+# that links an llhttp of its own beside coring links.
+library=$(find "$prefix_dir" -name libcoring.a | head -n 1)
+if nm -g --defined-only "$library" | grep -q " llhttp"; then
+  echo "libcoring.a exports llhttp symbols:"; nm -g --defined-only "$library" | grep " llhttp" | head -n 3; exit 1
+fi
+for part in api http llhttp; do
+  gcc -c -w -I/usr/share/include/llhttp "/usr/share/llhttp/$part.c" -o "$work/$part.o"
+done
+g++ -std=c++20 -O1 "$source_root/examples/downstream/main.cpp" "$work"/{api,http,llhttp}.o -o "$work/hello_llhttp" $flags
+[[ $("$work/hello_llhttp") == "hello from coring: 42" ]] || { echo "the build with a second llhttp failed"; exit 1; }
+echo "downstream builds: subproject, pkg-config and CMake OK; tools $version installed; llhttp kept inside"
