@@ -18,6 +18,7 @@
 using namespace coring;
 using namespace coring::http;
 using namespace std::chrono_literals;
+using test_support::counting;
 using test_support::read_within;
 using test_support::send_text;
 using test_support::with_server;
@@ -25,14 +26,6 @@ using test_support::with_server_options;
 using test_support::with_session;
 
 namespace {
-
-/// Answers "served" and counts the requests that reached it.
-Server::Handler counting(int& calls) {
-  return [&calls](ServerExchange& ex) -> Task<> {
-    ++calls;
-    co_await ex.respond(200, "served");
-  };
-}
 
 const std::string small_request = "GET /small HTTP/1.1\r\nHost: t\r\n\r\n";
 

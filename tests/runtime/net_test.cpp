@@ -45,6 +45,16 @@ Task<std::string> round_trip(SocketAddress address, std::string message) {
   co_return reply;
 }
 
+/// `message` sent to a listener bound on `address`, and its echo back.
+Task<std::string> echo_through(SocketAddress address, std::string message) {
+  Listener listener = Listener::bind(address);
+  auto server = create_task(echo_once(listener));
+  std::string reply = co_await round_trip(listener.local_address(), std::move(message));
+  co_await server;
+  co_await listener.close();
+  co_return reply;
+}
+
 }  // namespace
 
 TEST_CASE("SocketAddress parses IPv4, IPv6 and Unix forms and refuses junk") {
@@ -60,27 +70,14 @@ TEST_CASE("SocketAddress parses IPv4, IPv6 and Unix forms and refuses junk") {
 }
 
 TEST_CASE("TCP connect, send, recv and close on loopback") {
-  auto outer = []() -> Task<std::string> {
-    Listener listener = Listener::bind(SocketAddress::parse("127.0.0.1:0"));
-    CHECK(listener.local_address().port() != 0);
-    auto server = create_task(echo_once(listener));
-    std::string reply = co_await round_trip(listener.local_address(), "hello, loop");
-    co_await server;
-    co_await listener.close();
-    co_return reply;
-  };
-  CHECK(run(outer()) == "HELLO, LOOP");
+  CHECK(run(echo_through(SocketAddress::parse("127.0.0.1:0"), "hello, loop")) == "HELLO, LOOP");
 }
 
 TEST_CASE("a large message crosses intact in many sends and receives") {
   auto outer = []() -> Task<> {
-    Listener listener = Listener::bind(SocketAddress::parse("127.0.0.1:0"));
-    auto server = create_task(echo_once(listener));
     std::string big(4 << 20, 'a');
     for (std::size_t i = 0; i < big.size(); i += 4099) big[i] = 'b';
-    std::string reply = co_await round_trip(listener.local_address(), big);
-    co_await server;
-    co_await listener.close();
+    std::string reply = co_await echo_through(SocketAddress::parse("127.0.0.1:0"), big);
     for (char& c : big) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
     CHECK(reply == big);
   };
@@ -88,28 +85,12 @@ TEST_CASE("a large message crosses intact in many sends and receives") {
 }
 
 TEST_CASE("IPv6 loopback works") {
-  auto outer = []() -> Task<std::string> {
-    Listener listener = Listener::bind(SocketAddress::parse("[::1]:0"));
-    auto server = create_task(echo_once(listener));
-    std::string reply = co_await round_trip(listener.local_address(), "six");
-    co_await server;
-    co_await listener.close();
-    co_return reply;
-  };
-  CHECK(run(outer()) == "SIX");
+  CHECK(run(echo_through(SocketAddress::parse("[::1]:0"), "six")) == "SIX");
 }
 
 TEST_CASE("Unix-domain sockets work and the listener removes its file") {
   const std::string path = "/tmp/coring-net-test-" + std::to_string(::getpid()) + ".sock";
-  auto outer = [](std::string p) -> Task<std::string> {
-    Listener listener = Listener::bind(SocketAddress::unix_path(p));
-    auto server = create_task(echo_once(listener));
-    std::string reply = co_await round_trip(SocketAddress::unix_path(p), "unix");
-    co_await server;
-    co_await listener.close();
-    co_return reply;
-  };
-  CHECK(run(outer(path)) == "UNIX");
+  CHECK(run(echo_through(SocketAddress::unix_path(path), "unix")) == "UNIX");
   CHECK(::access(path.c_str(), F_OK) != 0);
 }
 
