@@ -49,6 +49,8 @@ run_fuzz() {
   # -max_total_time only bounds a slow machine; -runs is the measure.
   # -seed=1: the same inputs every run, so that CI goes red for a change, not
   # for a lucky draw (longer campaigns, with other seeds, are run by hand).
+  # The sanitizer options are those of tests/meson.build's test setup.
+  ASAN_OPTIONS=detect_leaks=1:halt_on_error=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
   "$build/tests/fuzz/$target" -seed=1 -runs="$runs" -max_len="$max_len" -timeout=10 -rss_limit_mb=2048 \
     -max_total_time=150 -entropic=0 -print_final_stats=1 -artifact_prefix="$build/$target-" \
     "$scratch" "$corpus" >"$log" 2>&1
@@ -75,15 +77,10 @@ setup_tsan() {
   ninja -C "$build" "${tsan_tests[@]/#/tests/}" >/dev/null
 }
 
-export ASAN_OPTIONS=detect_leaks=1:halt_on_error=1:abort_on_error=1
-export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
+# The sanitizers' options come with each build: tests/meson.build's test setup.
 if scripts/setup.sh; then run_suite build; else failed=$((failed + 1)); fi
 if BUILD=build-asan SANITIZE=1 scripts/setup.sh; then run_suite build-asan; else failed=$((failed + 1)); fi
-if setup_tsan; then
-  TSAN_OPTIONS="halt_on_error=1 suppressions=$PWD/tests/tsan.supp" run_suite build-tsan --no-rebuild "${tsan_tests[@]}"
-else
-  failed=$((failed + 1))
-fi
+if setup_tsan; then run_suite build-tsan --no-rebuild "${tsan_tests[@]}"; else failed=$((failed + 1)); fi
 if run_fuzz response_fuzz tests/fuzz/corpus 20000 4096; then passed=$((passed + 1)); else failed=$((failed + 1)); fi
 # Requests and responses of up to 16 KiB: past the 8190-byte line limit.
 if run_fuzz parser_fuzz tests/fuzz/parser_corpus 100000 16384; then passed=$((passed + 1)); else failed=$((failed + 1)); fi
