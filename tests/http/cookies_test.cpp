@@ -1,13 +1,19 @@
 // CookieJar: which Set-Cookie lines it keeps, and which cookies it sends
-// back to which URL (RFC 6265 and its draft successor 6265bis), without sockets.
+// back to which URL (RFC 6265 and its draft successor 6265bis), without
+// sockets; then the session's jar against the project's own server.
 #include <doctest/doctest.h>
 
 #include <chrono>
 #include <string>
 #include <string_view>
 
+#include <coring/coring.hpp>
+#include <coring/http/client.hpp>
 #include <coring/http/cookies.hpp>
+#include <coring/http/server.hpp>
 #include <coring/http/url.hpp>
+
+#include "../support/server_fixture.hpp"
 
 using namespace coring::http;
 
@@ -225,4 +231,24 @@ TEST_CASE("eviction takes non-Secure cookies before Secure ones, and an http:// 
   CHECK(secure_only.size() == CookieLimits{}.max_cookies_per_domain);
   CHECK(secure_only.cookies().front().name == "s0");
   CHECK(secure_only.cookies().back().name == "s49");
+}
+
+TEST_CASE("cookies set by the server come back on later requests, through redirects") {
+  using coring::Task;
+  using test_support::with_server;
+  using test_support::with_session;
+  with_server([](Server& server) -> Task<> {
+    co_await with_session({}, [&](ClientSession& s) -> Task<> {
+      auto r = co_await s.get(server.base_url() + "/cookies/set?session=abc&theme=dark");
+      CHECK(co_await r.read() == "session=abc; theme=dark");  // the redirect already carried them
+      auto again = co_await s.get(server.base_url() + "/cookies");
+      CHECK(co_await again.read() == "session=abc; theme=dark");
+      CHECK(s.cookie_jar().size() == 2);
+    });
+    co_await with_session({.use_cookies = false}, [&](ClientSession& s) -> Task<> {
+      auto r = co_await s.get(server.base_url() + "/cookies/set?x=1");
+      CHECK((co_await r.read()).empty());
+      CHECK(s.cookie_jar().size() == 0);
+    });
+  });
 }

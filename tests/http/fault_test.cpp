@@ -60,33 +60,40 @@ ErrorCheck is_timeout(TimeoutKind kind) {
   };
 }
 
+/// Runs `use(server, session)` with a fresh session against a fresh fault
+/// server; once both are closed no descriptor may be left open.
+template <class Use>
+void with_fault_server(SessionOptions options, Use use) {
+  const std::size_t fds_before = open_fd_count();
+  with_server(
+      [&](Server& server) -> Task<> {
+        co_await with_session(std::move(options), [&](ClientSession& s) -> Task<> { co_await use(server, s); });
+      },
+      fault_routes());
+  CHECK(open_fd_count() == fds_before);
+}
+
 /// Requests `path` through a fresh session to a fresh fault server and
 /// checks where and how it fails; then the same session must still serve
 /// /ok, and once everything is closed no descriptor may be left open.
 void expect_fault(const std::string& path, Phase phase, const ErrorCheck& check, SessionOptions options = {}) {
   CAPTURE(path);
-  const std::size_t fds_before = open_fd_count();
-  with_server(
-      [&](Server& server) -> Task<> {
-        co_await with_session(options, [&](ClientSession& s) -> Task<> {
-          std::exception_ptr failure;
-          Phase failed_in = Phase::head;
-          try {
-            auto response = co_await s.get(server.base_url() + path);
-            failed_in = Phase::body;
-            co_await response.read();
-          } catch (...) {
-            failure = std::current_exception();
-          }
-          REQUIRE_MESSAGE(failure, "the fault went unnoticed");
-          CHECK(failed_in == phase);
-          check(failure);
-          auto after = co_await s.get(server.base_url() + "/ok");
-          CHECK(co_await after.read() == "ok");
-        });
-      },
-      fault_routes());
-  CHECK(open_fd_count() == fds_before);
+  with_fault_server(std::move(options), [&](Server& server, ClientSession& s) -> Task<> {
+    std::exception_ptr failure;
+    Phase failed_in = Phase::head;
+    try {
+      auto response = co_await s.get(server.base_url() + path);
+      failed_in = Phase::body;
+      co_await response.read();
+    } catch (...) {
+      failure = std::current_exception();
+    }
+    REQUIRE_MESSAGE(failure, "the fault went unnoticed");
+    CHECK(failed_in == phase);
+    check(failure);
+    auto after = co_await s.get(server.base_url() + "/ok");
+    CHECK(co_await after.read() == "ok");
+  });
 }
 
 }  // namespace
@@ -129,41 +136,29 @@ TEST_CASE("a server that says nothing trips sock_read; one that drips a byte a s
 }
 
 TEST_CASE("idle connections closed by the server at random are retried transparently") {
-  const std::size_t fds_before = open_fd_count();
-  with_server(
-      [&](Server& server) -> Task<> {
-        co_await with_session({}, [&](ClientSession& s) -> Task<> {
-          std::size_t reused = 0;
-          for (int i = 0; i < 300; ++i) {
-            auto r = co_await s.get(server.base_url() + "/flaky");
-            REQUIRE(co_await r.read() == "ok");
-            if (r.timings().reused_connection) ++reused;
-            if (i % 3 == 0) co_await sleep(std::chrono::microseconds(i * 7 % 4000));
-          }
-          // Some requests found their connection alive, some had to reconnect.
-          CHECK(reused > 0);
-          CHECK(server.connections_accepted() > 1);
-          MESSAGE(server.connections_accepted() << " connections for 300 requests, " << reused << " reused");
-        });
-      },
-      fault_routes());
-  CHECK(open_fd_count() == fds_before);
+  with_fault_server({}, [](Server& server, ClientSession& s) -> Task<> {
+    std::size_t reused = 0;
+    for (int i = 0; i < 300; ++i) {
+      auto r = co_await s.get(server.base_url() + "/flaky");
+      REQUIRE(co_await r.read() == "ok");
+      if (r.timings().reused_connection) ++reused;
+      if (i % 3 == 0) co_await sleep(std::chrono::microseconds(i * 7 % 4000));
+    }
+    // Some requests found their connection alive, some had to reconnect.
+    CHECK(reused > 0);
+    CHECK(server.connections_accepted() > 1);
+    MESSAGE(server.connections_accepted() << " connections for 300 requests, " << reused << " reused");
+  });
 }
 
 TEST_CASE("a request answered twice: the extra response never answers the next request") {
-  const std::size_t fds_before = open_fd_count();
-  with_server(
-      [&](Server& server) -> Task<> {
-        co_await with_session({}, [&](ClientSession& s) -> Task<> {
-          auto first = co_await s.get(server.base_url() + "/twice");
-          CHECK(co_await first.read() == "once");
-          auto second = co_await s.get(server.base_url() + "/ok");
-          CHECK(co_await second.read() == "ok");
-          CHECK_FALSE(second.timings().reused_connection);
-        });
-      },
-      fault_routes());
-  CHECK(open_fd_count() == fds_before);
+  with_fault_server({}, [](Server& server, ClientSession& s) -> Task<> {
+    auto first = co_await s.get(server.base_url() + "/twice");
+    CHECK(co_await first.read() == "once");
+    auto second = co_await s.get(server.base_url() + "/ok");
+    CHECK(co_await second.read() == "ok");
+    CHECK_FALSE(second.timings().reused_connection);
+  });
 }
 
 TEST_CASE("a redirect's endless body is read only a few KiB, then its connection dropped") {

@@ -26,6 +26,17 @@ const test_support::TestCertificates& certificates() {
   return made;
 }
 
+/// The server's side of https: the test CA's "valid" certificate.
+ServerSSLOptions valid_tls() { return {certificates().cert("valid"), certificates().key("valid")}; }
+
+/// A session's options through `proxy`, trusting the test CA.
+SessionOptions through(const TestProxy& proxy) {
+  SessionOptions options;
+  options.proxy = proxy.url();
+  options.connector.ssl.ca_file = certificates().ca_file();
+  return options;
+}
+
 /// Runs `body(proxy)` with a TestProxy serving beside it.
 template <class Body>
 Task<> with_proxy(TestProxy& proxy, Body body) {
@@ -63,8 +74,7 @@ TEST_CASE("http:// through a proxy: absolute-form requests on one kept-alive con
 }
 
 TEST_CASE("https:// through a proxy: one CONNECT, the certificate verified end to end, the tunnel reused") {
-  test_support::with_tls_server(ServerSSLOptions{certificates().cert("valid"), certificates().key("valid")},
-                                [](Server& server) -> Task<> {
+  test_support::with_tls_server(valid_tls(), [](Server& server) -> Task<> {
     TestProxy proxy;
     co_await with_proxy(proxy, [&](TestProxy&) -> Task<> {
       SessionOptions options;
@@ -94,15 +104,11 @@ TEST_CASE("https:// through a proxy: one CONNECT, the certificate verified end t
 }
 
 TEST_CASE("a proxy that wants credentials: 407 is a ClientHttpProxyError for CONNECT, the response for http://") {
-  test_support::with_tls_server(ServerSSLOptions{certificates().cert("valid"), certificates().key("valid")},
-                                [](Server& server) -> Task<> {
+  test_support::with_tls_server(valid_tls(), [](Server& server) -> Task<> {
     TestProxy proxy;
     proxy.require_auth = user_secret;
     co_await with_proxy(proxy, [&](TestProxy&) -> Task<> {
-      SessionOptions options;
-      options.proxy = proxy.url();
-      options.connector.ssl.ca_file = certificates().ca_file();
-      co_await with_session(std::move(options), [&](ClientSession& s) -> Task<> {
+      co_await with_session(through(proxy), [&](ClientSession& s) -> Task<> {
         try {
           co_await s.get(server.base_url() + "/small");
           FAIL("expected ClientHttpProxyError");
@@ -126,15 +132,11 @@ TEST_CASE("a proxy that wants credentials: 407 is a ClientHttpProxyError for CON
 }
 
 TEST_CASE("a Proxy-Authorization set by hand goes in the CONNECT, never inside the tunnel to the server") {
-  test_support::with_tls_server(ServerSSLOptions{certificates().cert("valid"), certificates().key("valid")},
-                                [](Server& server) -> Task<> {
+  test_support::with_tls_server(valid_tls(), [](Server& server) -> Task<> {
     TestProxy proxy;
     proxy.require_auth = user_secret;
     co_await with_proxy(proxy, [&](TestProxy&) -> Task<> {
-      SessionOptions options;
-      options.proxy = proxy.url();
-      options.connector.ssl.ca_file = certificates().ca_file();
-      co_await with_session(std::move(options), [&](ClientSession& s) -> Task<> {
+      co_await with_session(through(proxy), [&](ClientSession& s) -> Task<> {
         RequestOptions by_hand;
         by_hand.headers.add("Proxy-Authorization", user_secret);
         auto echo = co_await s.get(server.base_url() + "/echo", std::move(by_hand));

@@ -2,6 +2,7 @@
 // time a head may take, a keep-alive connection's idle time, and the number
 // of connections at once. Raw loopback clients, small limits: each test
 // would hang on a server without the limit, and its bounded reads fail it.
+// Last, the head's line limits as a ClientSession sees them.
 #include <doctest/doctest.h>
 
 #include <chrono>
@@ -17,20 +18,14 @@
 using namespace coring;
 using namespace coring::http;
 using namespace std::chrono_literals;
+using test_support::counting;
 using test_support::read_within;
 using test_support::send_text;
+using test_support::with_server;
 using test_support::with_server_options;
 using test_support::with_session;
 
 namespace {
-
-/// Answers "served" and counts the requests that reached it.
-Server::Handler counting(int& calls) {
-  return [&calls](ServerExchange& ex) -> Task<> {
-    ++calls;
-    co_await ex.respond(200, "served");
-  };
-}
 
 const std::string small_request = "GET /small HTTP/1.1\r\nHost: t\r\n\r\n";
 
@@ -196,5 +191,25 @@ TEST_CASE("at max_connections the server stops accepting until a connection ends
     CHECK(server.connections_accepted() == 3);
     co_await b.close();
     co_await c.close();
+  });
+}
+
+TEST_CASE("the server refuses an over-long head with 431 or 414, naming the limit") {
+  with_server([](Server& server) -> Task<> {
+    co_await with_session({}, [&](ClientSession& s) -> Task<> {
+      RequestOptions big_header;
+      big_header.headers.add("X-Big", std::string(9000, 'x'));
+      auto r = co_await s.get(server.base_url() + "/small", std::move(big_header));
+      CHECK(r.status() == 431);
+      CHECK(r.reason() == "Request Header Fields Too Large");
+      CHECK(co_await r.text() == "bad request: header line longer than 8190 bytes\n");
+
+      auto long_target = co_await s.get(server.base_url() + "/" + std::string(9000, 'p'));
+      CHECK(long_target.status() == 414);
+      CHECK(co_await long_target.text() == "bad request: request target longer than 8190 bytes\n");
+
+      auto fine = co_await s.get(server.base_url() + "/small");  // on a new connection: the server closed those
+      CHECK(co_await fine.text() == "Hello, world!");
+    });
   });
 }

@@ -44,11 +44,7 @@ Outcome send_to_server(const std::string& request) {
         out.reply = reply.value_or("");
         co_await socket.close();
       },
-      [&out](ServerExchange& ex) -> Task<> {
-        ++out.calls;
-        ex.close_connection();
-        co_await ex.respond(200, "served");
-      });
+      test_support::counting(out.calls, true));
   return out;
 }
 

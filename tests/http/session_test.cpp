@@ -1,5 +1,5 @@
 // The session's own logic (URLs, headers, redirects, timeouts) on the mock
-// backend, and the mock backend itself.
+// backend, and the mock backend itself; a session's close.
 #include <doctest/doctest.h>
 
 #include <coring/coring.hpp>
@@ -245,4 +245,16 @@ TEST_CASE("a request with more than one body is an InvalidRequestError, and noth
   });
   CHECK(*taken == 0);
   CHECK(mock->calls().empty());
+}
+
+TEST_CASE("a session destroyed without close is reported; requests after close are refused") {
+  auto body = []() -> Task<> {
+    const auto before = coring::detail::unreleased_reports();
+    { ClientSession forgotten; }
+    CHECK(coring::detail::unreleased_reports() == before + 1);
+    ClientSession s;
+    co_await s.close();
+    CHECK_THROWS_AS(co_await s.get("http://127.0.0.1:1/"), ClientError);
+  };
+  run(body());
 }

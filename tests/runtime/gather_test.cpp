@@ -5,19 +5,15 @@
 #include <string>
 #include <vector>
 
+#include "../support/delayed.hpp"
+
 using namespace coring;
 using namespace std::chrono_literals;
+using test_support::after;
+using test_support::fail_after;
 
 namespace {
 
-Task<int> after(std::chrono::milliseconds delay, int value) {
-  co_await sleep(delay);
-  co_return value;
-}
-Task<> fail_after(std::chrono::milliseconds delay, std::string message) {
-  co_await sleep(delay);
-  throw std::runtime_error(message);
-}
 Task<std::string> text(std::string s) { co_return s; }
 Task<> sleep_then_nothing() { co_await sleep(1ms); }
 

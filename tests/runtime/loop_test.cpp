@@ -1,9 +1,13 @@
 // The loop itself: timers, sleep, cancellation of sleeps, batching of
 // io_uring_enter, and wake-ups from other threads.
 #include <doctest/doctest.h>
+#include <linux/io_uring.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <coring/coring.hpp>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -12,6 +16,44 @@ using namespace std::chrono_literals;
 
 namespace {
 auto elapsed_since(EventLoop::clock::time_point start) { return EventLoop::clock::now() - start; }
+
+/// What the loop should report for its ring, asked of the kernel directly:
+/// the first of the loop's sets of setup flags (best first, from `first` on)
+/// that io_uring_setup accepts, and " +batch_wait" where the kernel has
+/// IORING_FEAT_MIN_TIMEOUT (Linux 6.12).
+struct ExpectedSetup {
+  std::string flags;
+  bool batch_wait = false;
+};
+
+ExpectedSetup expected_setup(std::size_t first) {
+  struct Choice {
+    unsigned flags;
+    const char* name;
+  };
+  const Choice choices[] = {
+      {IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN | IORING_SETUP_TASKRUN_FLAG,
+       "SINGLE_ISSUER|DEFER_TASKRUN|TASKRUN_FLAG"},
+      {IORING_SETUP_COOP_TASKRUN | IORING_SETUP_TASKRUN_FLAG, "COOP_TASKRUN|TASKRUN_FLAG"},
+      {0, "none"},
+  };
+  for (std::size_t i = first; i < std::size(choices); ++i) {
+    io_uring_params params{};
+    params.flags = choices[i].flags;
+    const long fd = ::syscall(__NR_io_uring_setup, 8, &params);
+    if (fd < 0) continue;
+    ::close(static_cast<int>(fd));
+    return {choices[i].name, (params.features & (1U << 15)) != 0};
+  }
+  return {"refused", false};
+}
+
+/// The set of setup flags a new loop reports (its first word), and whether
+/// it reports batch_wait, when made with `setup`.
+ExpectedSetup reported_setup(RingSetup setup) {
+  const std::string features = EventLoop(EventLoopOptions{.ring_setup = setup}).ring_features();
+  return {features.substr(0, features.find(' ')), features.find(" +batch_wait") != std::string::npos};
+}
 }  // namespace
 
 TEST_CASE("sleep waits at least its duration") {
@@ -248,27 +290,48 @@ TEST_CASE("loops on several threads run independently") {
 }
 
 TEST_CASE("the loop reports which io_uring setup flags the kernel accepted") {
-  EventLoop loop;
-  CHECK_FALSE(loop.ring_features().empty());
-  MESSAGE("io_uring setup: " << loop.ring_features());
+  MESSAGE("io_uring setup: " << EventLoop().ring_features());
+  // By default the best set the kernel takes; EventLoopOptions::ring_setup starts further down.
+  const std::pair<RingSetup, std::size_t> setups[] = {{RingSetup::defer, 0}, {RingSetup::coop, 1}, {RingSetup::none, 2}};
+  for (const auto& [setup, first] : setups) {
+    CAPTURE(first);
+    const ExpectedSetup expected = expected_setup(first);
+    const ExpectedSetup reported = reported_setup(setup);
+    CHECK(reported.flags == expected.flags);
+    CHECK(reported.batch_wait == expected.batch_wait);
+  }
 }
 
 TEST_CASE("run() ends even when a task already caught a cancellation and waits again") {
-  auto outer = []() -> Task<> {
-    auto stubborn = []() -> Task<> {
+  // Without the closing loop's second cancellation run() would wait out the hour.
+  int cancellations = 0;
+  bool slept_out = false;
+  // The lambdas capture nothing: the stubborn task outlives outer's frame.
+  // What they count lives in this function, which outlasts run().
+  auto outer = [](int& cancellations, bool& slept_out) -> Task<> {
+    auto stubborn = [](int& cancellations, bool& slept_out) -> Task<> {
       try {
         co_await sleep(1h);
       } catch (const CancelledError&) {
+        ++cancellations;
       }
-      co_await sleep(1h);  // the closing loop cancels it once more
+      try {
+        co_await sleep(1h);  // the closing loop cancels it once more
+        slept_out = true;
+      } catch (const CancelledError&) {
+        ++cancellations;
+        throw;
+      }
     };
-    auto h = create_task(stubborn());
+    auto h = create_task(stubborn(cancellations, slept_out));
     co_await sleep(1ms);
     h.cancel();
     co_await sleep(1ms);
+    CHECK(cancellations == 1);
   };
-  run(outer());
-  CHECK(true);  // reaching here is the test: no hang
+  run(outer(cancellations, slept_out));
+  CHECK(cancellations == 2);
+  CHECK_FALSE(slept_out);
 }
 
 TEST_CASE("awaiting a task with a cancellation already pending cancels that task too") {

@@ -1,7 +1,6 @@
 // MultishotReceiver: one armed receive per socket, filling the loop's
 // provided buffers; against our own listeners on loopback.
 #include <doctest/doctest.h>
-#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -9,25 +8,14 @@
 #include <string>
 #include <vector>
 
+#include "../support/loopback.hpp"
+
 using namespace coring;
 using namespace std::chrono_literals;
+using test_support::bytes;
+using test_support::connected_pair;
 
 namespace {
-
-std::span<const std::byte> bytes(std::string_view s) { return std::as_bytes(std::span(s.data(), s.size())); }
-
-struct Pair {
-  Socket client, server;
-};
-
-Task<Pair> connected_pair() {
-  Listener listener = Listener::bind(SocketAddress::parse("127.0.0.1:0"));
-  Pair pair;
-  pair.client = co_await Socket::connect(listener.local_address());
-  pair.server = co_await listener.accept();
-  co_await listener.close();
-  co_return pair;
-}
 
 /// Text no two offsets of which look alike for long: a lost, doubled or
 /// reordered chunk shows.
@@ -179,7 +167,7 @@ TEST_CASE("a receiver made and dropped in one pass, its socket aborted: the next
 TEST_CASE("many receivers at once share the pool") {
   auto outer = []() -> Task<> {
     constexpr std::size_t count = 50;
-    std::vector<Pair> pairs;
+    std::vector<test_support::SocketPair> pairs;
     for (std::size_t i = 0; i < count; ++i) pairs.push_back(co_await connected_pair());
     std::vector<Task<std::string>> readers;
     std::vector<std::unique_ptr<MultishotReceiver>> receivers;
@@ -218,43 +206,6 @@ TEST_CASE("receive_into copies in pieces as small as asked, and loses nothing") 
     }
     co_await client.close();
     CHECK(got == sent);
-  };
-  run(outer());
-}
-
-TEST_CASE("readers of receive_into that stop reading hold no buffer: more of them than the pool has go on") {
-  // 1,100 idle readers against 1,024 buffers: had each kept its last
-  // buffer, the pool would be dry and the second messages would never come.
-  constexpr std::size_t count = 1100;
-  rlimit files{};
-  getrlimit(RLIMIT_NOFILE, &files);
-  if (files.rlim_cur < 2 * count + 100) {
-    files.rlim_cur = std::min<rlim_t>(files.rlim_max, 2 * count + 100);
-    setrlimit(RLIMIT_NOFILE, &files);
-  }
-  if (files.rlim_cur < 2 * count + 100) {
-    MESSAGE("skipped: RLIMIT_NOFILE is " << files.rlim_cur << ", this needs " << 2 * count + 100);
-    return;
-  }
-  auto outer = []() -> Task<> {
-    std::vector<Pair> pairs;
-    for (std::size_t i = 0; i < count; ++i) pairs.push_back(co_await connected_pair());
-    std::vector<std::unique_ptr<MultishotReceiver>> receivers;
-    for (auto& p : pairs) receivers.push_back(std::make_unique<MultishotReceiver>(p.client));
-    std::size_t got = 0;
-    for (int round = 0; round < 2; ++round) {
-      for (auto& p : pairs) co_await p.server.send_all(bytes("hello"));
-      for (auto& r : receivers) {
-        std::byte buffer[16];
-        got += co_await wait_for(r->receive_into(buffer), 5s);
-      }
-    }
-    CHECK(got == 2 * 5 * count);
-    receivers.clear();
-    for (auto& p : pairs) {
-      co_await p.client.close();
-      co_await p.server.close();
-    }
   };
   run(outer());
 }

@@ -8,12 +8,13 @@
 #include <cstring>
 #include <string>
 
+#include "../support/loopback.hpp"
+
 using namespace coring;
 using namespace std::chrono_literals;
+using test_support::bytes;
 
 namespace {
-
-std::span<const std::byte> bytes(std::string_view s) { return std::as_bytes(std::span(s.data(), s.size())); }
 
 /// Reads until the peer closes its side.
 Task<std::string> read_all(Socket& socket) {
@@ -44,6 +45,16 @@ Task<std::string> round_trip(SocketAddress address, std::string message) {
   co_return reply;
 }
 
+/// `message` sent to a listener bound on `address`, and its echo back.
+Task<std::string> echo_through(SocketAddress address, std::string message) {
+  Listener listener = Listener::bind(address);
+  auto server = create_task(echo_once(listener));
+  std::string reply = co_await round_trip(listener.local_address(), std::move(message));
+  co_await server;
+  co_await listener.close();
+  co_return reply;
+}
+
 }  // namespace
 
 TEST_CASE("SocketAddress parses IPv4, IPv6 and Unix forms and refuses junk") {
@@ -59,27 +70,14 @@ TEST_CASE("SocketAddress parses IPv4, IPv6 and Unix forms and refuses junk") {
 }
 
 TEST_CASE("TCP connect, send, recv and close on loopback") {
-  auto outer = []() -> Task<std::string> {
-    Listener listener = Listener::bind(SocketAddress::parse("127.0.0.1:0"));
-    CHECK(listener.local_address().port() != 0);
-    auto server = create_task(echo_once(listener));
-    std::string reply = co_await round_trip(listener.local_address(), "hello, loop");
-    co_await server;
-    co_await listener.close();
-    co_return reply;
-  };
-  CHECK(run(outer()) == "HELLO, LOOP");
+  CHECK(run(echo_through(SocketAddress::parse("127.0.0.1:0"), "hello, loop")) == "HELLO, LOOP");
 }
 
 TEST_CASE("a large message crosses intact in many sends and receives") {
   auto outer = []() -> Task<> {
-    Listener listener = Listener::bind(SocketAddress::parse("127.0.0.1:0"));
-    auto server = create_task(echo_once(listener));
     std::string big(4 << 20, 'a');
     for (std::size_t i = 0; i < big.size(); i += 4099) big[i] = 'b';
-    std::string reply = co_await round_trip(listener.local_address(), big);
-    co_await server;
-    co_await listener.close();
+    std::string reply = co_await echo_through(SocketAddress::parse("127.0.0.1:0"), big);
     for (char& c : big) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
     CHECK(reply == big);
   };
@@ -87,28 +85,12 @@ TEST_CASE("a large message crosses intact in many sends and receives") {
 }
 
 TEST_CASE("IPv6 loopback works") {
-  auto outer = []() -> Task<std::string> {
-    Listener listener = Listener::bind(SocketAddress::parse("[::1]:0"));
-    auto server = create_task(echo_once(listener));
-    std::string reply = co_await round_trip(listener.local_address(), "six");
-    co_await server;
-    co_await listener.close();
-    co_return reply;
-  };
-  CHECK(run(outer()) == "SIX");
+  CHECK(run(echo_through(SocketAddress::parse("[::1]:0"), "six")) == "SIX");
 }
 
 TEST_CASE("Unix-domain sockets work and the listener removes its file") {
   const std::string path = "/tmp/coring-net-test-" + std::to_string(::getpid()) + ".sock";
-  auto outer = [](std::string p) -> Task<std::string> {
-    Listener listener = Listener::bind(SocketAddress::unix_path(p));
-    auto server = create_task(echo_once(listener));
-    std::string reply = co_await round_trip(SocketAddress::unix_path(p), "unix");
-    co_await server;
-    co_await listener.close();
-    co_return reply;
-  };
-  CHECK(run(outer(path)) == "UNIX");
+  CHECK(run(echo_through(SocketAddress::unix_path(path), "unix")) == "UNIX");
   CHECK(::access(path.c_str(), F_OK) != 0);
 }
 
@@ -216,88 +198,4 @@ TEST_CASE("poll waits for readability and can be cancelled by wait_for") {
     ::close(fds[1]);
   };
   run(outer());
-}
-
-namespace {
-
-/// `count` connected pairs on loopback: the client ends, then the accepted ones.
-Task<std::pair<std::vector<Socket>, std::vector<Socket>>> connected_pairs(std::size_t count) {
-  Listener listener = Listener::bind(SocketAddress::parse("127.0.0.1:0"));
-  std::vector<Socket> clients, servers;
-  for (std::size_t i = 0; i < count; ++i) {
-    clients.push_back(co_await Socket::connect(listener.local_address()));
-    servers.push_back(co_await listener.accept());
-  }
-  co_await listener.close();
-  co_return std::pair{std::move(clients), std::move(servers)};
-}
-
-Task<> close_all(std::vector<Socket>& sockets) {
-  for (auto& s : sockets) co_await s.close();
-}
-
-EventLoopOptions batching(std::chrono::microseconds wait) {
-  EventLoopOptions options;
-  options.batch_wait = wait;
-  return options;
-}
-
-}  // namespace
-
-TEST_CASE("batched waiting delivers every completion, and a lone one within batch_wait") {
-  auto outer = []() -> Task<> {
-    auto [clients, servers] = co_await connected_pairs(20);
-    std::size_t received = 0;
-    auto reader = [&](Socket& s) -> Task<> {
-      std::byte buffer[16];
-      received += co_await s.recv(buffer);
-    };
-    // One answer while 20 receives wait: it must not wait for the others
-    // (no other timer than wait_for's 5 s bounds this wait).
-    auto first = create_task(reader(clients[0]));
-    std::vector<Task<>> readers;
-    for (std::size_t i = 1; i < clients.size(); ++i) readers.push_back(reader(clients[i]));
-    auto rest = create_task(gather(std::move(readers)));
-    co_await sleep(0ms);
-    const auto start = EventLoop::clock::now();
-    co_await servers[0].send_all(bytes("x"));
-    co_await wait_for(std::move(first), 5s);
-    CHECK(received == 1);
-    CHECK(EventLoop::clock::now() - start < 2s);
-    for (std::size_t i = 1; i < servers.size(); ++i) co_await servers[i].send_all(bytes("yy"));
-    co_await rest;
-    CHECK(received == 1 + 2 * 19);
-    co_await close_all(clients);
-    co_await close_all(servers);
-  };
-  run(outer(), batching(50ms));
-}
-
-TEST_CASE("batched waiting never holds a timer back") {
-  auto outer = []() -> Task<> {
-    MESSAGE("ring: " << EventLoop::get().ring_features());
-    auto [clients, servers] = co_await connected_pairs(20);
-    // 20 receives that nothing answers: without the timer's bound the
-    // kernel would wait out the whole batch_wait of 2 s before a wake-up.
-    std::vector<Task<>> readers;
-    for (auto& s : clients) {
-      readers.push_back([](Socket& socket) -> Task<> {
-        std::byte buffer[16];
-        (void)co_await socket.recv(buffer);
-      }(s));
-    }
-    auto all = create_task(gather(std::move(readers)));
-    co_await sleep(0ms);
-    const auto start = EventLoop::clock::now();
-    co_await sleep(10ms);
-    CHECK(EventLoop::clock::now() - start < 1s);
-    all.cancel();
-    try {
-      co_await all;
-    } catch (const CancelledError&) {
-    }
-    co_await close_all(clients);
-    co_await close_all(servers);
-  };
-  run(outer(), batching(2s));
 }

@@ -5,17 +5,16 @@
 #include <string>
 #include <vector>
 
+#include "../support/delayed.hpp"
+
 using namespace coring;
 using namespace std::chrono_literals;
+using test_support::fail_after;
 
 namespace {
 Task<> append_after(std::vector<int>& log, std::chrono::milliseconds delay, int value) {
   co_await sleep(delay);
   log.push_back(value);
-}
-Task<> fail_after(std::chrono::milliseconds delay, std::string message) {
-  co_await sleep(delay);
-  throw std::runtime_error(message);
 }
 Task<> sleeper(int& state) {
   try {

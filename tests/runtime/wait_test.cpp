@@ -5,14 +5,13 @@
 #include <string>
 #include <vector>
 
+#include "../support/delayed.hpp"
+
 using namespace coring;
 using namespace std::chrono_literals;
+using test_support::after;
 
 namespace {
-Task<int> after(std::chrono::milliseconds delay, int value) {
-  co_await sleep(delay);
-  co_return value;
-}
 Task<int> fail_after(std::chrono::milliseconds delay) {
   co_await sleep(delay);
   throw std::runtime_error("failed");

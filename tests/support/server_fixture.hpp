@@ -45,6 +45,16 @@ inline coring::Task<> answer_then_drop(coring::http::ServerExchange& ex) {
   ex.close_connection();
 }
 
+/// A handler that answers "served" and counts in `calls` the requests that
+/// reached it; with `then_close`, it closes each connection after answering.
+inline coring::http::Server::Handler counting(int& calls, bool then_close = false) {
+  return [&calls, then_close](coring::http::ServerExchange& ex) -> coring::Task<> {
+    ++calls;
+    if (then_close) ex.close_connection();
+    co_await ex.respond(200, "served");
+  };
+}
+
 /// body: a callable taking (coring::http::Server&) and returning Task<>.
 template <class Body>
 void with_server(Body body, coring::http::Server::Handler handler = coring::http::builtin_routes()) {
