@@ -1,3 +1,4 @@
+// Running a program and collecting its output (command.hpp says how).
 #include "command.hpp"
 
 #include <fcntl.h>

@@ -1,3 +1,4 @@
+// The fault routes (fault_routes.hpp): each breaks HTTP in one way.
 #include "fault_routes.hpp"
 
 #include <sys/resource.h>

@@ -1,3 +1,4 @@
+// Starting, configuring and stopping a test nginx (nginx.hpp says how).
 #include "nginx.hpp"
 
 #include <arpa/inet.h>

@@ -1,3 +1,4 @@
+// Making the throwaway PKI of the TLS tests (tls_certs.hpp says what is in it).
 #include "tls_certs.hpp"
 
 #include <algorithm>
