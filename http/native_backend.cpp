@@ -12,6 +12,7 @@
 #include "coring/errors.hpp"
 #include "coring/task_handle.hpp"
 #include "coring/sync.hpp"
+#include "happy_eyeballs.hpp"
 #include "time_limit.hpp"
 #include "response_state.hpp"
 
@@ -582,47 +583,51 @@ Task<Lease> NativeBackend::open_connection(const PreparedRequest& r, const TimeL
   }
   timings.dns = since(dns_started);
   const auto connect_started = loop_now();
-  int last_error = 0;
-  std::string last_address;
-  // One sock_connect for all the addresses, as aiohttp's around its happy-eyeballs connect.
-  const TimeLimit sock_connect = TimeLimit::from_now(r.timeout, TimeoutKind::sock_connect);
-  for (const SocketAddress& address : addresses) {
-    PhaseTimeout phase(earliest({total, connect, sock_connect}));
+  HappyEyeballsResult connected;
+  {
+    PhaseTimeout phase(earliest({total, connect}));
     try {
-      Socket socket = co_await Socket::connect(address);
-      lease.attach(std::make_shared<Connection>(lease.key(), ParserLimits{.max_body_size = r.max_body_size}));
-      lease.connection->socket = std::move(socket);
-      timings.connect = since(connect_started);
-      if (r.url.is_https()) {
-        if (r.proxy) {
-          co_await tunnel(*lease.connection, r);
-          timings.connect = since(connect_started);  // the tunnel is part of connecting
-        }
-        const auto tls_started = loop_now();
-        co_await secure(*lease.connection, r.url);  // under the same deadlines, as aiohttp's sock_connect
-        timings.tls = since(tls_started);
-        timings.tls_resumed = lease.connection->tls->resumed();
-      } else {
-        try {
-          lease.connection->receiver.emplace(lease.connection->socket);
-        } catch (const RuntimeError&) {  // no provided-buffer rings (Linux < 5.19): recv it is
-        }
-      }
-      emit(r.traces, &TraceConfig::on_connection_create_end, r.url);
-      co_return lease;
+      connected = co_await happy_eyeballs_connect(addresses, options_.happy_eyeballs_delay, r.timeout);
     } catch (const CancelledError&) {
       if (phase.expired()) phase.raise(r.url);
       throw;
-    } catch (const OSError& e) {
-      if (lease.connection) {  // connected, then the TLS handshake broke: not another address's business
-        throw ClientConnectorSSLError("TLS handshake with " + r.url.origin() + " for " + r.url.to_string() +
-                                      " failed: the connection broke: " + std::strerror(e.code().value()));
-      }
-      last_error = e.code().value();
-      last_address = address.to_string();
     }
   }
-  cannot_reach(r, last_address, std::strerror(last_error), last_error);
+  if (!connected.socket.is_open()) {
+    if (connected.timed_out) throw_timeout(connected.limit, r.url, connected.address.to_string());
+    const std::string address = addresses.empty() ? "" : connected.address.to_string();
+    cannot_reach(r, address, std::strerror(connected.error), connected.error);
+  }
+  // The tunnel and the TLS handshake go on under the winning attempt's sock_connect, as aiohttp's.
+  PhaseTimeout phase(earliest({total, connect, connected.limit}));
+  try {
+    lease.attach(std::make_shared<Connection>(lease.key(), ParserLimits{.max_body_size = r.max_body_size}));
+    lease.connection->socket = std::move(connected.socket);
+    timings.connect = since(connect_started);
+    if (r.url.is_https()) {
+      if (r.proxy) {
+        co_await tunnel(*lease.connection, r);
+        timings.connect = since(connect_started);  // the tunnel is part of connecting
+      }
+      const auto tls_started = loop_now();
+      co_await secure(*lease.connection, r.url);
+      timings.tls = since(tls_started);
+      timings.tls_resumed = lease.connection->tls->resumed();
+    } else {
+      try {
+        lease.connection->receiver.emplace(lease.connection->socket);
+      } catch (const RuntimeError&) {  // no provided-buffer rings (Linux < 5.19): recv it is
+      }
+    }
+    emit(r.traces, &TraceConfig::on_connection_create_end, r.url);
+    co_return lease;
+  } catch (const CancelledError&) {
+    if (phase.expired()) phase.raise(r.url);
+    throw;
+  } catch (const OSError& e) {  // connected, then the TLS handshake broke
+    throw ClientConnectorSSLError("TLS handshake with " + r.url.origin() + " for " + r.url.to_string() +
+                                  " failed: the connection broke: " + std::strerror(e.code().value()));
+  }
 }
 
 Task<> NativeBackend::tunnel(Connection& c, const PreparedRequest& r) {
@@ -751,10 +756,12 @@ Task<ClientResponse> NativeBackend::send(const PreparedRequest& r) {
 
 namespace coring::http::detail {
 
-void throw_timeout(const TimeLimit& d, const URL& url) {
+void throw_timeout(const TimeLimit& d, const URL& url, std::string_view address) {
   char limit[32] = "";
   if (d.limit) std::snprintf(limit, sizeof limit, " (%.3f s)", d.limit->count());
-  throw TimeoutError(std::string(to_string(d.kind)) + " timeout" + limit + " expired for " + url.to_string(), d.kind);
+  std::string what = std::string(to_string(d.kind)) + " timeout" + limit + " expired for " + url.to_string();
+  if (!address.empty()) what.append(" (connecting to ").append(address).append(")");
+  throw TimeoutError(what, d.kind);
 }
 
 }  // namespace coring::http::detail

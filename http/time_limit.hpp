@@ -5,6 +5,7 @@
 #include <initializer_list>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "coring/http/errors.hpp"
 #include "coring/http/timeout.hpp"
@@ -75,7 +76,9 @@ inline TimeLimit earliest(std::initializer_list<TimeLimit> limits) {
   return best;
 }
 
-[[noreturn]] void throw_timeout(const TimeLimit& d, const URL& url);
+/// http::TimeoutError naming the limit, the URL and, if given, the address
+/// being connected to.
+[[noreturn]] void throw_timeout(const TimeLimit& d, const URL& url, std::string_view address = {});
 
 /// Arms a deadline on the current task for as long as it lives (a
 /// TimeoutScope, so the operation under it is cancelled in the kernel).

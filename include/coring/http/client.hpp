@@ -55,6 +55,14 @@ struct TCPConnector {
   /// allocates nothing for them (read them with read_view()); larger bodies
   /// get a buffer of their own. 0: every body gets its own.
   std::size_t recycled_body_size = 16 * 1024;
+  /// Happy Eyeballs (RFC 8305), as aiohttp's `happy_eyeballs_delay` (and
+  /// `interleave=1`): a new connection tries the host's addresses with
+  /// address families alternating (the resolver's first family first), and
+  /// starts the next attempt this long after the last began, or at once when
+  /// one fails; the first to connect wins and the others are cancelled. So
+  /// an address that never answers (a broken IPv6 route) costs this long,
+  /// not `ClientTimeout::sock_connect`. nullopt or 0: one address at a time.
+  std::optional<Seconds> happy_eyeballs_delay = Seconds(0.25);
   /// Connect every request to this Unix-domain socket instead of TCP, as
   /// aiohttp's UnixConnector does (the URL's host still goes in Host:).
   std::optional<std::string> unix_socket_path;

@@ -18,7 +18,11 @@ struct ClientTimeout {
   std::optional<Seconds> total = Seconds(300);
   /// Waiting for a pooled connection plus connecting a new one.
   std::optional<Seconds> connect = std::nullopt;
-  /// Connecting the socket of a new connection, every address tried included.
+  /// Connecting to one address of a new connection, and its proxy tunnel
+  /// and TLS handshake: each address tried has its own (unlike aiohttp's,
+  /// one for them all), so one that never answers costs this long before
+  /// the next is tried, if TCPConnector::happy_eyeballs_delay has not
+  /// started it already.
   std::optional<Seconds> sock_connect = Seconds(30);
   /// The longest wait for the next bytes from the server.
   std::optional<Seconds> sock_read = std::nullopt;
