@@ -76,6 +76,25 @@ Task<> route(ServerExchange& ex) {
     out += "0\r\n\r\n";
     co_return co_await ex.write_raw(out);
   }
+  if (first == "trailers") {  // /trailers/N?count=K&size=S&as=gzip: /chunked/N, then K trailer fields
+    const std::size_t count = number(query_value(req.query, "count"), 1);
+    const std::size_t size = number(query_value(req.query, "size"));
+    std::string body = pattern_bytes(number(arg));
+    std::string out = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n";
+    if (query_value(req.query, "as") == "gzip") {
+      body = detail::gzip_compress(body);
+      out += "Content-Encoding: gzip\r\n";
+    }
+    std::string fields;
+    for (std::size_t i = 0; i < count; ++i) {
+      const std::string name = "X-Trailer-" + std::to_string(i);
+      if (count <= 16) out += "Trailer: " + name + "\r\n";  // announced, as RFC 9110 6.6.2 asks
+      fields += name + ": " + (size > 0 ? std::string(size, 't') : "t" + std::to_string(i)) + "\r\n";
+    }
+    out += "\r\n";
+    for (std::size_t i = 0; i < body.size(); i += 1000) out += chunk(std::string_view(body).substr(i, 1000));
+    co_return co_await ex.write_raw(out + "0\r\n" + fields + "\r\n");
+  }
   if (first == "delay") {
     co_await sleep(std::chrono::milliseconds(number(arg)));
     co_return co_await ex.respond(200, "delayed"sv);

@@ -39,6 +39,8 @@ class DecodingBody : public BodySource {
   DecodingBody(std::unique_ptr<BodySource> inner, std::string_view encoding, const URL& url, std::size_t max_size);
   Task<bool> read_more(std::string& out) override;
   Ready read_ready(std::string& out) override;
+  /// The inner body's: trailers are not encoded.
+  Headers take_trailers() override { return inner_->take_trailers(); }
 
  protected:
   /// Output a decode() call stops after.

@@ -125,6 +125,7 @@ void recycle_response_state(ResponseState* state) noexcept {
   state->history.clear();  // the redirects' states come back here too
   recycle_headers(std::move(state->headers));
   state->headers.clear();  // (recycle_headers leaves a list it does not keep as it was)
+  state->trailers = Headers();  // rare: their room is not kept
   if (state->recycled_body_size > 0) {
     recycle_body_buffer(std::move(state->whole), state->recycled_body_size);
     recycle_body_buffer(std::move(state->pending), state->recycled_body_size);

@@ -12,19 +12,21 @@ namespace {
 
 std::string key_of(std::string_view method, const URL& url) { return std::string(method) + " " + url.to_string(); }
 
-/// A canned body, handed over in one piece.
+/// A canned body, handed over in one piece, and its trailers.
 class CannedBody final : public BodySource {
  public:
-  explicit CannedBody(std::string body) : body_(std::move(body)) {}
+  CannedBody(std::string body, Headers trailers) : body_(std::move(body)), trailers_(std::move(trailers)) {}
   Task<bool> read_more(std::string& out) override {
     if (done_) co_return false;
     done_ = true;
     out += body_;
     co_return !body_.empty();
   }
+  Headers take_trailers() override { return std::move(trailers_); }
 
  private:
   std::string body_;
+  Headers trailers_;
   bool done_ = false;
 };
 
@@ -83,8 +85,10 @@ Task<ClientResponse> MockBackend::send(const PreparedRequest& r) {
     }
   }
   if (reply.error) std::rethrow_exception(reply.error);
-  const std::string body = r.method == "HEAD" ? std::string() : reply.body;
-  co_return ClientResponse(reply.status, reply.reason, reply.headers, r.url, std::make_unique<CannedBody>(body),
+  const bool head = r.method == "HEAD";
+  co_return ClientResponse(reply.status, reply.reason, reply.headers, r.url,
+                           std::make_unique<CannedBody>(head ? std::string() : reply.body,
+                                                        head ? Headers() : reply.trailers),
                            r.method);
 }
 

@@ -257,6 +257,8 @@ class NativeBody final : public BodySource {
     return Ready::must_wait;
   }
 
+  Headers take_trailers() override { return std::move(trailers_); }
+
   /// Feeds the parser what an earlier response left unread (pipelining), or
   /// else reads once from the socket, under total and (`sock_read`) the
   /// request's sock_read.
@@ -364,6 +366,8 @@ class NativeBody final : public BodySource {
     // or, if no request follows, a response nobody asked for, which would
     // answer the next request: such a connection is not reused.
     const bool unsolicited = c.has_unread() && !c.pipeline.followed(ticket_);
+    // Kept here: the parser is the next request's once the lease goes.
+    if (!c.parser.trailers().empty()) trailers_ = std::move(c.parser.trailers());
     const bool reusable = !force_close_ && c.parser.keep_alive() && !unsolicited;
     if (reusable) {
       c.idle_until = idle_deadline(server_keepalive_, keepalive_);
@@ -390,6 +394,7 @@ class NativeBody final : public BodySource {
   bool reused_;
   bool reading_ = false;
   std::string payload_error_;
+  Headers trailers_;  // from the parser, at the body's end
 };
 
 /// Reads the response's head.

@@ -86,33 +86,37 @@ struct ResponseParser::Callbacks {
     s.head_.reason.append(at, length);
     return 0;
   }
-  // Trailers (after a chunked body) are not part of the head: dropped,
+  // Trailers (after a chunked body) are not part of the head: kept apart,
   // under the limits of a head (fields, and bytes in all).
   static int on_header_field(llhttp_t* p, const char* at, std::size_t length) {
     auto& s = self(p);
-    if (s.head_complete_) return trailer_piece(s, length);
+    if (s.head_complete_) return trailer_piece(s, {at, length}, true);
     const FieldReader::Limit limit = s.fields_.name_piece(s.head_.headers, {at, length}, s.limits_);
     return limit == FieldReader::Limit::none ? 0 : refuse(s, limit);
   }
   static int on_header_value(llhttp_t* p, const char* at, std::size_t length) {
     auto& s = self(p);
-    if (s.head_complete_) return trailer_piece(s, length);
+    if (s.head_complete_) return trailer_piece(s, {at, length}, false);
     const FieldReader::Limit limit = s.fields_.value_piece(s.head_.headers, {at, length}, s.limits_);
     return limit == FieldReader::Limit::none ? 0 : refuse(s, limit);
   }
   static int on_header_value_complete(llhttp_t* p) {
-    auto& s = self(p);
-    if (s.head_complete_ && ++s.trailer_fields_ > s.limits_.max_headers) {
-      s.fail("more than " + std::to_string(s.limits_.max_headers) + " trailer fields", true);
-      return -1;
-    }
-    s.fields_.value_complete();
+    self(p).fields_.value_complete();
     return 0;
   }
-  static int trailer_piece(ResponseParser& s, std::size_t length) {
-    s.trailer_bytes_ += length;
-    if (s.trailer_bytes_ <= s.limits_.max_line_size) return 0;
-    s.fail("trailer section longer than " + std::to_string(s.limits_.max_line_size) + " bytes", true);
+  /// A piece of a trailer field's name or value. The section's size is
+  /// checked first: it bounds every line in it too, so the one limit
+  /// FieldReader can still meet is the count of fields.
+  static int trailer_piece(ResponseParser& s, std::string_view piece, bool name) {
+    s.trailer_bytes_ += piece.size();
+    if (s.trailer_bytes_ > s.limits_.max_line_size) {
+      s.fail("trailer section longer than " + std::to_string(s.limits_.max_line_size) + " bytes", true);
+      return -1;
+    }
+    const FieldReader::Limit limit = name ? s.fields_.name_piece(s.trailers_, piece, s.limits_)
+                                          : s.fields_.value_piece(s.trailers_, piece, s.limits_);
+    if (limit == FieldReader::Limit::none) return 0;
+    s.fail("more than " + std::to_string(s.limits_.max_headers) + " trailer fields", true);
     return -1;
   }
   static int on_chunk_extension(llhttp_t* p, const char*, std::size_t length) {
@@ -187,7 +191,8 @@ void ResponseParser::start(bool head_request) {
   body_.clear();
   body_total_ = 0;
   last_byte_ = 0;
-  interim_ = trailer_bytes_ = trailer_fields_ = extension_bytes_ = 0;
+  trailers_.clear();
+  interim_ = trailer_bytes_ = extension_bytes_ = 0;
   error_.clear();
   // The head is reset where the next message begins (on_message_begin).
 }

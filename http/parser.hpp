@@ -125,6 +125,11 @@ class ResponseParser : public MessageParser<ResponseHead> {
   /// or records the truncation.
   void finish();
 
+  /// The trailer fields after a chunked body, as sent (never merged into
+  /// the head: RFC 9110 6.5.1), complete once message_complete(); empty if
+  /// there were none. Bounded as a head is: at most limits.max_headers
+  /// fields, limits.max_line_size bytes of names and values in all.
+  Headers& trailers() noexcept { return trailers_; }
   /// Whether the body (not the head) was at fault when parsing failed.
   [[nodiscard]] bool error_in_body() const noexcept { return error_in_body_; }
   /// True once some byte of a response has been seen.
@@ -148,8 +153,8 @@ class ResponseParser : public MessageParser<ResponseHead> {
   // What is read and dropped is bounded too: a server could send it without
   // end, costing CPU until the total timeout.
   std::size_t interim_ = 0;          // 1xx responses skipped before this one
+  Headers trailers_;
   std::size_t trailer_bytes_ = 0;    // of the trailer section, names and values
-  std::size_t trailer_fields_ = 0;
   std::size_t extension_bytes_ = 0;  // of the current chunk's extensions
 };
 

@@ -58,6 +58,7 @@ void detail::ResponseStateRecycler::operator()(ResponseState* state) const noexc
 int ClientResponse::status() const noexcept { return state_->status; }
 const std::string& ClientResponse::reason() const noexcept { return state_->reason; }
 const Headers& ClientResponse::headers() const noexcept { return state_->headers; }
+const Headers& ClientResponse::trailers() const noexcept { return state_->trailers; }
 const URL& ClientResponse::url() const noexcept { return state_->url; }
 const std::string& ClientResponse::method() const noexcept { return state_->method; }
 const std::vector<ClientResponse>& ClientResponse::history() const noexcept { return state_->history; }
@@ -68,9 +69,11 @@ void ClientResponse::release() noexcept {
   state_->ended = true;
 }
 
-void ClientResponse::end_body() noexcept {
+void ClientResponse::end_body() {
+  Headers trailers = state_->body->take_trailers();
   state_->ended = true;
   state_->body.reset();  // its connection is back in the pool by now
+  state_->trailers = std::move(trailers);
 }
 
 Task<bool> ClientResponse::fill() {

@@ -14,6 +14,7 @@ struct ResponseState {
   int status = 0;
   std::string reason;
   Headers headers;
+  Headers trailers;  // taken from the body source at its end
   URL url;
   std::string method;
   std::unique_ptr<BodySource> body;

@@ -1,8 +1,8 @@
 // libFuzzer target: both HTTP/1.1 parsers, differentially. The same bytes,
 // fed whole and then cut into pieces at points drawn from the input, must
-// give the same messages (heads, bodies, keep-alive), and be refused or
-// not alike: a field split across reads (FieldReader), a limit crossed
-// inside a piece, a chunk size cut in two. Which of two faults close
+// give the same messages (heads, bodies, trailers, keep-alive), and be
+// refused or not alike: a field split across reads (FieldReader), a limit
+// crossed inside a piece, a chunk size cut in two. Which of two faults close
 // together is named may depend on the cuts (llhttp hands a name over when
 // its piece ends: a 129th name is refused as too many when cut, or for a
 // bad character further on when whole), so refusals are compared, not
@@ -40,6 +40,18 @@ std::string fields_of(const Headers& headers) {
     out.append(name).append(": ").append(value).append("\n");
   }
   return out;
+}
+
+/// A message's trailers stay within the head's limits: ParserLimits'
+/// max_headers fields, max_line_size bytes of names and values in all.
+void check_trailers_bounded(ResponseParser& parser) {
+  const ParserLimits limits;
+  std::size_t bytes = 0;
+  for (const auto& [name, value] : parser.trailers()) bytes += name.size() + value.size();
+  if (parser.trailers().size() <= limits.max_headers && bytes <= limits.max_line_size) return;
+  std::fprintf(stderr, "parser_fuzz: %zu trailer fields of %zu bytes, past the limits\n", parser.trailers().size(),
+               bytes);
+  std::abort();
 }
 
 /// Neither used a byte, nor ended a message, nor failed: the caller would wait forever.
@@ -97,9 +109,10 @@ Transcript responses(std::string_view wire, bool head_first, const Cutter& cut) 
       },
       [&] {
         const ResponseHead& h = parser.head();
+        check_trailers_bounded(parser);
         out += "\n[" + std::to_string(h.status) + " " + h.reason + " 1." + std::to_string(h.version_minor) +
                (parser.keep_alive() ? " keep-alive" : " close") + "]\n" + fields_of(h.headers) + "[total " +
-               std::to_string(parser.body_bytes_total()) + "]\n";
+               std::to_string(parser.body_bytes_total()) + "]\n[trailers]\n" + fields_of(parser.trailers());
         parser.start(false);
         return true;
       });

@@ -1,7 +1,8 @@
 // libFuzzer target: arbitrary bytes, cut at arbitrary points, as a server's
 // answers to a real coring::http::ClientSession (native backend): the
-// response parser, chunked decoding, gzip/deflate, redirects, the cookie jar,
-// the pool's reuse of kept-alive connections, and TLS set-up on garbage.
+// response parser, chunked decoding and trailers (bounded), gzip/deflate,
+// redirects, the cookie jar, the pool's reuse of kept-alive connections,
+// and TLS set-up on garbage.
 // Every connection, to whatever host a redirect names, goes to a Unix socket
 // served on the same loop: no DNS, no network.
 //
@@ -145,6 +146,15 @@ Task<> fetch(ClientSession& session, std::string method, std::string url, bool r
       }
     } else {
       co_await r.text();
+    }
+    // Read to its end: the trailers are in, within the head's limits (128
+    // fields, 8190 bytes of names and values).
+    std::size_t trailer_bytes = 0;
+    for (const auto& [name, value] : r.trailers()) trailer_bytes += name.size() + value.size();
+    if (r.trailers().size() > 128 || trailer_bytes > 8190) {
+      std::fprintf(stderr, "response_fuzz: %zu trailer fields of %zu bytes, past the limits\n", r.trailers().size(),
+                   trailer_bytes);
+      std::abort();
     }
     (void)r.url().to_string();
     r.raise_for_status();

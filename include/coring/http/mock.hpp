@@ -23,6 +23,8 @@ class MockBackend final : public Backend {
     int status = 200;
     std::string body;
     Headers headers;
+    /// Given by ClientResponse::trailers() once the body has been read to its end.
+    Headers trailers;
     /// Raised instead of answering (e.g. a ClientConnectorError).
     std::exception_ptr error;
     /// Waits this long before answering; the request's timeouts apply.

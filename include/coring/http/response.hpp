@@ -33,6 +33,10 @@ class BodySource {
     (void)out;
     return Ready::must_wait;
   }
+
+  /// The trailer fields that followed the body, moved out; called once,
+  /// after read_more or read_ready has reported the end. The default: none.
+  virtual Headers take_trailers() { return {}; }
 };
 
 /// How long each phase of a request took (zero for phases it skipped: a
@@ -105,6 +109,19 @@ class ClientResponse {
   /// The responses that redirected here, oldest first (their bodies released).
   [[nodiscard]] const std::vector<ClientResponse>& history() const noexcept;
   [[nodiscard]] bool ok() const noexcept { return status() < 400; }
+  /// The trailer fields sent after the body (a chunked one's trailer
+  /// section; gRPC's grpc-status, say), as sent: empty until the body has
+  /// been read to its end (by read(), text(), read_view() or `content`,
+  /// decoded or not), and empty if there were none. Kept apart from
+  /// headers() and never merged into it, nor used for framing, decoding or
+  /// cookies (RFC 9110 6.5.1): fields not allowed in trailers (Content-Length,
+  /// Transfer-Encoding, Host, Content-Encoding, Authorization, Set-Cookie...)
+  /// are listed here as sent, for the caller to ignore. (Connection: close
+  /// or a Transfer-Encoding among them only keeps the connection out of
+  /// the pool, the safe side.) At most 128 fields and 8190 bytes of names
+  /// and values in all: more is a ClientPayloadError from the read. A
+  /// response released or dropped before its end has none.
+  [[nodiscard]] const Headers& trailers() const noexcept;
   /// How long each phase took; `body` grows as read() reads the body.
   [[nodiscard]] const Timings& timings() const noexcept { return timings_; }
 
@@ -130,7 +147,7 @@ class ClientResponse {
   friend struct detail::ResponseAccess;
   Task<bool> fill();  // reads more body into the state's pending bytes; false at the end
   BodySource::Ready take_ready();  // fill's part that needs no wait
-  void end_body() noexcept;
+  void end_body();
 
   Timings timings_;
   std::unique_ptr<detail::ResponseState, detail::ResponseStateRecycler> state_;

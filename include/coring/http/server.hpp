@@ -135,6 +135,9 @@ class Server {
 ///   /small                 "Hello, world!" (13 bytes)
 ///   /bytes/N               N bytes of a known pattern (byte i is 'a' + i % 26)
 ///   /chunked/N[?chunk=K]   the same N bytes, chunked encoding, K-byte chunks
+///   /trailers/N[?count=K&size=S&as=gzip]   /chunked/N (gzipped with as=gzip),
+///                          then K trailer fields (1 by default) X-Trailer-i: ti,
+///                          or S bytes of 't' each with size=S
 ///   /delay/MS              answers after MS milliseconds
 ///   /drip/N/MS             N bytes, one every MS milliseconds (chunked)
 ///   /status/N              status N
