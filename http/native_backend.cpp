@@ -70,14 +70,19 @@ void write_request(Connection& c, const PreparedRequest& r, bool force_close) {
   }
   if (!has_user_agent) out += "User-Agent: coring/0.1\r\n"sv;
   if (!has_accept) out += "Accept: */*\r\n"sv;
-  if (r.body_stream) {
-    out += "Transfer-Encoding: chunked\r\n"sv;
-  } else if (!r.body.empty() || r.method == "POST" || r.method == "PUT" || r.method == "PATCH") {
+  const auto content_length = [&out](std::uint64_t size) {
     char length[24];
-    const auto end = std::to_chars(length, length + sizeof length, r.body.size()).ptr;
+    const auto end = std::to_chars(length, length + sizeof length, size).ptr;
     out += "Content-Length: "sv;
     out.append(length, end);
     out += "\r\n"sv;
+  };
+  if (r.body_stream && r.body_length) {
+    content_length(*r.body_length);
+  } else if (r.body_stream) {
+    out += "Transfer-Encoding: chunked\r\n"sv;
+  } else if (!r.body.empty() || r.method == "POST" || r.method == "PUT" || r.method == "PATCH") {
+    content_length(r.body.size());
   }
   if (force_close) out += "Connection: close\r\n"sv;
   out += "\r\n"sv;
@@ -109,14 +114,34 @@ Task<> send_out(Connection& c, const PreparedRequest& r, bool reused) {
   }
 }
 
-/// Sends the head in c.out, then the streamed body as it is produced: one
-/// send per chunk (the head goes with the first), so only one chunk is held
-/// at a time. The producer's own exceptions pass through untouched.
+/// Refuses a streamed body that does not match its declared length.
+[[noreturn]] void wrong_length(const PreparedRequest& r, std::uint64_t produced, bool ended) {
+  const std::string declared = std::to_string(*r.body_length);
+  throw ClientPayloadError(
+      "request body of " + r.method + " " + r.url.to_string() + " does not match its Content-Length of " + declared +
+      (ended ? ": the body_stream ended after " + std::to_string(produced) + " bytes"
+             : ": the body_stream yielded more (" + std::to_string(produced) + " bytes so far)"));
+}
+
+/// Sends what is in c.out (the head, unless it went already), then the
+/// streamed body as it is produced: one send per chunk (the head goes with
+/// the first), so only one chunk is held at a time. Chunked, or with a
+/// body_length as is, counted: a chunk that would take the body past its
+/// length is not sent, so the server never takes a cut body for a whole
+/// one. The producer's own exceptions pass through untouched.
 Task<> send_streamed(Connection& c, const PreparedRequest& r, bool reused) {
+  std::uint64_t produced = 0;
   for (;;) {
     const std::string chunk = co_await r.body_stream();
-    append_chunk(c.out, chunk);
-    co_await send_out(c, r, reused);
+    if (r.body_length) {
+      produced += chunk.size();
+      if (produced > *r.body_length) wrong_length(r, produced, false);
+      if (chunk.empty() && produced < *r.body_length) wrong_length(r, produced, true);
+      c.out += chunk;
+    } else {
+      append_chunk(c.out, chunk);
+    }
+    if (!c.out.empty()) co_await send_out(c, r, reused);
     c.out.clear();
     if (chunk.empty()) co_return;
   }

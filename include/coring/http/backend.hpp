@@ -6,6 +6,7 @@
 // sockets, plain or TLS, pooled) and MockBackend for tests; another
 // protocol (HTTP/2) would plug in here.
 #include <chrono>
+#include <cstdint>
 #include <functional>
 #include <optional>
 #include <string>
@@ -36,6 +37,10 @@ struct PreparedRequest {
   /// calls it to its end at most once, sends each chunk as it comes (the
   /// native one chunked), and never retries such a request: it cannot be replayed.
   BodyStream body_stream;
+  /// body_stream's length, when known: sent with Content-Length, its
+  /// chunks unframed; a producer that yields another count fails the
+  /// request (ClientPayloadError). Unset: chunked.
+  std::optional<std::uint64_t> body_length;
   ClientTimeout timeout;
   /// When the request started (for `total`): deadlines count from here.
   std::chrono::steady_clock::time_point started;
