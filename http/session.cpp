@@ -294,6 +294,14 @@ Task<ClientResponse> ClientSession::request(std::string method, RequestURL targe
     r.body_stream = std::move(options.body_stream);
   }
   r.body_length = stream_length(r, options);
+  // The backend writes the Expect field itself: it leaves it out of a
+  // request without a body, and of the retry after a 417.
+  r.expect100 = options.expect100;
+  if (const auto expect = r.headers.get("Expect"); expect && iequals(*expect, "100-continue")) {
+    r.expect100 = true;
+    r.headers.remove("Expect");
+  }
+  r.expect100_timeout = options.expect100_timeout;
   emit(r.traces, &TraceConfig::on_request_start, r.method, r.url);
   // follow() changes the request at each redirect; the trace hooks, if any,
   // keep a copy of what they report (no copy, no allocation, without hooks).

@@ -160,6 +160,21 @@ struct RequestOptions {
   /// one that differs from body_length, or body_length without
   /// body_stream, is an InvalidRequestError.
   std::optional<std::uint64_t> body_length;
+  /// Send a body with `Expect: 100-continue` and only once the server
+  /// answers `100 Continue`, or `expect100_timeout` has passed without an
+  /// answer (aiohttp's expect100=True; curl's Expect). A final answer that
+  /// comes first is the response and the body is never sent (nor a
+  /// body_stream's producer called); the connection is then closed. A 417
+  /// Expectation Failed that comes first makes the request go once more,
+  /// on a new connection, without the Expect (as curl does; aiohttp returns
+  /// the 417). An `Expect: 100-continue` header among `headers` does the
+  /// same as this. Off by default, as in aiohttp (curl turns it on for
+  /// bodies over 1 MiB); without a body it sends nothing.
+  bool expect100 = false;
+  /// How long a request with expect100 waits for 100 Continue before it
+  /// sends its body anyway (curl's --expect100-timeout, 1 s). Counts
+  /// against `total` like the rest of the sending.
+  Seconds expect100_timeout = Seconds(1);
   /// Replaces the session's timeouts for this request.
   std::optional<ClientTimeout> timeout;
   /// Follow 301, 302, 303, 307 and 308 (303, and 301/302 after POST, turn
