@@ -35,7 +35,9 @@ struct StaleConnection {
   std::string why;
 };
 
-void write_request(Connection& c, const PreparedRequest& r, bool force_close) {
+/// Writes the request's head into c.out, and its body after it unless the
+/// body is streamed or held back for `expect100`.
+void write_request(Connection& c, const PreparedRequest& r, bool force_close, bool expect100) {
   using namespace std::string_view_literals;  // no strlen per piece
   std::string& out = c.out;
   out.clear();
@@ -71,18 +73,24 @@ void write_request(Connection& c, const PreparedRequest& r, bool force_close) {
   }
   if (!has_user_agent) out += "User-Agent: coring/0.1\r\n"sv;
   if (!has_accept) out += "Accept: */*\r\n"sv;
-  if (r.body_stream) {
-    out += "Transfer-Encoding: chunked\r\n"sv;
-  } else if (!r.body.empty() || r.method == "POST" || r.method == "PUT" || r.method == "PATCH") {
+  const auto content_length = [&out](std::uint64_t size) {
     char length[24];
-    const auto end = std::to_chars(length, length + sizeof length, r.body.size()).ptr;
+    const auto end = std::to_chars(length, length + sizeof length, size).ptr;
     out += "Content-Length: "sv;
     out.append(length, end);
     out += "\r\n"sv;
+  };
+  if (r.body_stream && r.body_length) {
+    content_length(*r.body_length);
+  } else if (r.body_stream) {
+    out += "Transfer-Encoding: chunked\r\n"sv;
+  } else if (!r.body.empty() || r.method == "POST" || r.method == "PUT" || r.method == "PATCH") {
+    content_length(r.body.size());
   }
+  if (expect100) out += "Expect: 100-continue\r\n"sv;
   if (force_close) out += "Connection: close\r\n"sv;
   out += "\r\n"sv;
-  out += r.body;  // headers and body in one send
+  if (!expect100) out += r.body;  // headers and body in one send
 }
 
 /// Appends `data` in chunked framing; empty data is the last chunk.
@@ -94,10 +102,10 @@ void append_chunk(std::string& out, std::string_view data) {
   out += "\r\n";
 }
 
-/// Sends c.out whole. A failure on a reused connection may be a stale one.
-Task<> send_out(Connection& c, const PreparedRequest& r, bool reused) {
+/// Sends `data` whole. A failure on a reused connection may be a stale one.
+Task<> send_bytes(Connection& c, const PreparedRequest& r, bool reused, std::string_view data) {
   try {
-    const auto bytes = std::as_bytes(std::span(c.out.data(), c.out.size()));
+    const auto bytes = std::as_bytes(std::span(data.data(), data.size()));
     if (c.tls) {
       co_await c.tls->write(bytes);
     } else {
@@ -110,28 +118,83 @@ Task<> send_out(Connection& c, const PreparedRequest& r, bool reused) {
   }
 }
 
-/// Sends the head in c.out, then the streamed body as it is produced: one
-/// send per chunk (the head goes with the first), so only one chunk is held
-/// at a time. The producer's own exceptions pass through untouched.
+/// Sends c.out whole.
+Task<> send_out(Connection& c, const PreparedRequest& r, bool reused) { return send_bytes(c, r, reused, c.out); }
+
+/// How much of an upload's body has gone out.
+enum class BodySent {
+  none,   ///< nothing: held back (expect100) or not reached
+  part,   ///< some of it may be on the wire, not all
+  whole,
+};
+
+/// Refuses a streamed body that does not match its declared length.
+[[noreturn]] void wrong_length(const PreparedRequest& r, std::uint64_t produced, bool ended) {
+  const std::string declared = std::to_string(*r.body_length);
+  throw ClientPayloadError(
+      "request body of " + r.method + " " + r.url.to_string() + " does not match its Content-Length of " + declared +
+      (ended ? ": the body_stream ended after " + std::to_string(produced) + " bytes"
+             : ": the body_stream yielded more (" + std::to_string(produced) + " bytes so far)"));
+}
+
+/// Sends what is in c.out (the head, unless it went already), then the
+/// streamed body as it is produced: one send per chunk (the head goes with
+/// the first), so only one chunk is held at a time. Chunked, or with a
+/// body_length as is, counted: a chunk that would take the body past its
+/// length is not sent, so the server never takes a cut body for a whole
+/// one. The producer's own exceptions pass through untouched.
 Task<> send_streamed(Connection& c, const PreparedRequest& r, bool reused) {
+  std::uint64_t produced = 0;
   for (;;) {
     const std::string chunk = co_await r.body_stream();
-    append_chunk(c.out, chunk);
-    co_await send_out(c, r, reused);
+    if (r.body_length) {
+      produced += chunk.size();
+      if (produced > *r.body_length) wrong_length(r, produced, false);
+      if (chunk.empty() && produced < *r.body_length) wrong_length(r, produced, true);
+      c.out += chunk;
+    } else {
+      append_chunk(c.out, chunk);
+    }
+    if (!c.out.empty()) co_await send_out(c, r, reused);
     c.out.clear();
     if (chunk.empty()) co_return;
   }
 }
 
-/// Sends the request in c.out and its body, under `total`.
-Task<> send_request(Connection& c, const PreparedRequest& r, bool reused, const TimeLimit& total) {
+/// Sends the request in c.out and its body, under `total`; `sent` follows
+/// the body. With `expect100` the head goes alone, then the body once
+/// `answered` is set (by the reader, at a 100 Continue or a final head) or
+/// r.expect100_timeout has passed; not at all if a final head came without
+/// a 100 (RFC 9110 10.1.1: the server has answered without the body).
+Task<> send_request(Connection& c, const PreparedRequest& r, bool reused, const TimeLimit& total, bool expect100,
+                    Event& answered, BodySent& sent) {
   PhaseTimeout phase(total);
   try {
+    if (expect100) {
+      co_await send_out(c, r, reused);
+      c.out.clear();
+      {
+        // Clamped as TimeLimit's limits are: a billion seconds is forever,
+        // and more would overflow the clock's nanoseconds.
+        const Seconds limit = std::clamp(r.expect100_timeout, Seconds(0), Seconds(1e9));
+        coring::extend::TimeoutScope wait(std::chrono::duration_cast<std::chrono::nanoseconds>(limit));
+        try {
+          co_await answered.wait();
+        } catch (const CancelledError&) {
+          if (!wait.caused_cancellation()) throw;  // no answer in time: the body goes anyway, as curl's
+        }
+      }
+      if (c.parser.head_complete() && !c.parser.continued()) co_return;
+    }
+    sent = BodySent::part;
     if (r.body_stream) {
       co_await send_streamed(c, r, reused);
+    } else if (expect100) {
+      co_await send_bytes(c, r, reused, r.body);
     } else {
       co_await send_out(c, r, reused);
     }
+    sent = BodySent::whole;
   } catch (const CancelledError&) {
     if (phase.expired()) phase.raise(r.url);
     throw;
@@ -397,9 +460,13 @@ class NativeBody final : public BodySource {
   Headers trailers_;  // from the parser, at the body's end
 };
 
-/// Reads the response's head.
-Task<> read_head(Connection& c, NativeBody& body, bool sock_read) {
-  while (!c.parser.head_complete()) co_await body.receive(c, sock_read);
+/// Reads the response's head; sets `answered`, if given, at a 100 Continue
+/// or the head's end, whichever comes first.
+Task<> read_head(Connection& c, NativeBody& body, bool sock_read, Event* answered = nullptr) {
+  while (!c.parser.head_complete()) {
+    co_await body.receive(c, sock_read);
+    if (answered != nullptr && (c.parser.continued() || c.parser.head_complete())) answered->set();
+  }
 }
 
 /// Runs `task`, then sets `done`, whichever way it ends.
@@ -432,15 +499,19 @@ bool connection_broke(const std::exception_ptr& failure) {
 /// and Go do: a server may answer before the body is in (413, 401, a
 /// redirect) and stop reading it, or answer and close. A final answer of
 /// 300 or more that comes first stops the sending; a 2xx lets the body go
-/// on to its end (the server is reading it). Returns whether the request
-/// went out whole; if not, its connection is closed after the response.
-/// Until the body is out the head is awaited under `total` alone: the
-/// server owes no byte before the end, so sock_read counts from there.
-Task<bool> upload(Connection& c, const PreparedRequest& r, NativeBody& body, bool reused, const TimeLimit& total) {
+/// on to its end (the server is reading it). With `expect100` the body
+/// waits for the server's 100 Continue (see send_request). Returns how much
+/// of the body went out; unless whole, its connection is closed after the
+/// response. Until the body is out the head is awaited under `total` alone:
+/// the server owes no byte before the end, so sock_read counts from there.
+Task<BodySent> upload(Connection& c, const PreparedRequest& r, NativeBody& body, bool reused, const TimeLimit& total,
+                      bool expect100) {
   constexpr bool without_sock_read = false;
   Event one_done;
-  auto sending = create_task(then_set(send_request(c, r, reused, total), one_done));
-  auto reading = create_task(then_set(read_head(c, body, without_sock_read), one_done));
+  Event answered;  // a 100 Continue, or the final head, is in
+  BodySent sent = BodySent::none;
+  auto sending = create_task(then_set(send_request(c, r, reused, total, expect100, answered, sent), one_done));
+  auto reading = create_task(then_set(read_head(c, body, without_sock_read, &answered), one_done));
   std::exception_ptr cancelled;
   try {
     co_await one_done.wait();
@@ -506,7 +577,7 @@ Task<bool> upload(Connection& c, const PreparedRequest& r, NativeBody& body, boo
   }
   // With the answer in, a failed or stopped send only means the server
   // stopped reading: the answer stands.
-  co_return send_failure == nullptr;
+  co_return sent;
 }
 
 }  // namespace
@@ -675,6 +746,7 @@ Task<ClientResponse> NativeBackend::send(const PreparedRequest& r) {
   const bool replayable = is_idempotent(r.method) && !r.body_stream;
   const bool pipelinable = replayable && options_.pipelining > 1;
   const bool uploads = r.body_stream || !r.body.empty();
+  bool expect100 = r.expect100 && uploads;  // until a 417 refuses it
   const TimeLimit total = TimeLimit::after(r.started, r.timeout, TimeoutKind::total);
   for (int attempt = 0;; ++attempt) {
     Timings timings;
@@ -698,7 +770,7 @@ Task<ClientResponse> NativeBackend::send(const PreparedRequest& r) {
         try {
           const bool may_write = co_await c.pipeline.turn(ticket, Pipeline::Phase::write);
           if (!may_write) throw StaleConnection{"a request ahead of it on the connection failed"};
-          write_request(c, r, options_.force_close);
+          write_request(c, r, options_.force_close, expect100);
           if (!uploads) {
             co_await send_out(c, r, reused);
             c.pipeline.done(ticket, Pipeline::Phase::write);
@@ -715,12 +787,19 @@ Task<ClientResponse> NativeBackend::send(const PreparedRequest& r) {
       body->start_reading(r.method == "HEAD");
       const auto sent = loop_now();
       if (uploads) {
-        const bool whole = co_await upload(c, r, *body, reused, total);
-        if (!whole) {
+        const BodySent sent = co_await upload(c, r, *body, reused, total, expect100);
+        if (sent != BodySent::whole) {
           body->close_after();
           c.pipeline.break_after(ticket);
         }
         c.pipeline.done(ticket, Pipeline::Phase::write);
+        // A server that refuses the expectation (417) before any of the body
+        // went out gets the request again without it, on a new connection,
+        // as curl does: the body, streamed or not, is still whole to send.
+        if (expect100 && sent == BodySent::none && c.parser.head().status == 417) {
+          expect100 = false;
+          continue;
+        }
       } else {
         while (!c.parser.head_complete()) co_await body->receive(c);
       }

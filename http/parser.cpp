@@ -151,6 +151,7 @@ struct ResponseParser::Callbacks {
     // headers say (RFC 9112 6.3; a 304 may carry the Content-Length of the
     // representation). llhttp 8 skips it only when we return 1.
     if (s.head_.status >= 100 && s.head_.status < 200) {  // interim: skipped at its end
+      s.continued_ = s.continued_ || s.head_.status == 100;
       if (++s.interim_ <= max_interim_responses) return 1;
       s.fail("more than " + std::to_string(max_interim_responses) + " interim (1xx) responses", false);
       return -1;
@@ -187,7 +188,7 @@ ResponseParser::ResponseParser(ParserLimits limits) : MessageParser(limits) { st
 void ResponseParser::start(bool head_request) {
   start_llhttp<Callbacks>(state_->parser, HTTP_RESPONSE, this);
   head_request_ = head_request;
-  started_ = head_complete_ = message_complete_ = keep_alive_ = error_in_body_ = false;
+  started_ = head_complete_ = message_complete_ = keep_alive_ = error_in_body_ = continued_ = false;
   body_.clear();
   body_total_ = 0;
   last_byte_ = 0;

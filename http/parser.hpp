@@ -134,6 +134,9 @@ class ResponseParser : public MessageParser<ResponseHead> {
   [[nodiscard]] bool error_in_body() const noexcept { return error_in_body_; }
   /// True once some byte of a response has been seen.
   [[nodiscard]] bool started() const noexcept { return started_; }
+  /// A 100 Continue was among the interim responses skipped so far: the
+  /// server takes the body of a request sent with `Expect: 100-continue`.
+  [[nodiscard]] bool continued() const noexcept { return continued_; }
   [[nodiscard]] std::uint64_t body_bytes_total() const noexcept { return body_total_; }
 
  private:
@@ -148,6 +151,7 @@ class ResponseParser : public MessageParser<ResponseHead> {
   bool head_request_ = false;
   bool started_ = false;
   bool error_in_body_ = false;
+  bool continued_ = false;
   std::size_t line_size_ = 0;  // of the status line
   std::uint64_t body_total_ = 0;
   // What is read and dropped is bounded too: a server could send it without

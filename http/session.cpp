@@ -1,5 +1,6 @@
 // ClientSession: a request built from its options (URL, headers, body, auth,
 // proxy), cookies, and redirects followed; the backend sends each hop.
+#include <charconv>
 #include <cstdlib>
 
 #include "coring/async_with.hpp"
@@ -105,6 +106,29 @@ void add_authorization(PreparedRequest& r, const std::optional<BasicAuth>& reque
     r.headers.add("Authorization", session_auth->encode());
   }
 }
+
+/// The length of r's streamed body: options.body_length, or the request's
+/// Content-Length header (curl's reading of `-H "Content-Length: N"` with an
+/// upload), which must then agree.
+std::optional<std::uint64_t> stream_length(const PreparedRequest& r, const RequestOptions& options) {
+  const auto header = r.headers.get("Content-Length");
+  if (!r.body_stream) {
+    if (options.body_length)
+      throw InvalidRequestError("request to " + r.url.to_string() + " has a body_length but no body_stream");
+    return std::nullopt;  // any other body's length is its size (the header is ignored)
+  }
+  if (!header) return options.body_length;
+  std::uint64_t value = 0;
+  const auto [end, error] = std::from_chars(header->data(), header->data() + header->size(), value);
+  if (header->empty() || error != std::errc() || end != header->data() + header->size())
+    throw InvalidRequestError("request to " + r.url.to_string() + " has a Content-Length header \"" +
+                              std::string(*header) + "\" that is not a length in bytes");
+  if (options.body_length && *options.body_length != value)
+    throw InvalidRequestError("request to " + r.url.to_string() + " has a body_length of " +
+                              std::to_string(*options.body_length) + " and a Content-Length header of " +
+                              std::to_string(value));
+  return value;
+}
 }  // namespace
 
 /// The proxy for `r`, if any: the request's own, the session's, or the
@@ -179,6 +203,7 @@ Task<ClientResponse> ClientSession::Impl::follow(PreparedRequest& r, const Reque
       r.method = "GET";
       r.body.clear();
       r.body_stream = nullptr;
+      r.body_length.reset();
       r.headers.remove("Content-Type");
     }
     // Credentials are for the origin they were given to; a proxy's too, as
@@ -268,6 +293,15 @@ Task<ClientResponse> ClientSession::request(std::string method, RequestURL targe
   } else if (options.body_stream) {
     r.body_stream = std::move(options.body_stream);
   }
+  r.body_length = stream_length(r, options);
+  // The backend writes the Expect field itself: it leaves it out of a
+  // request without a body, and of the retry after a 417.
+  r.expect100 = options.expect100;
+  if (const auto expect = r.headers.get("Expect"); expect && iequals(*expect, "100-continue")) {
+    r.expect100 = true;
+    r.headers.remove("Expect");
+  }
+  r.expect100_timeout = options.expect100_timeout;
   emit(r.traces, &TraceConfig::on_request_start, r.method, r.url);
   // follow() changes the request at each redirect; the trace hooks, if any,
   // keep a copy of what they report (no copy, no allocation, without hooks).

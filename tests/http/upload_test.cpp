@@ -10,37 +10,19 @@
 #include <coring/http/client.hpp>
 #include <coring/http/server.hpp>
 
+#include "../support/body_stream.hpp"
 #include "../support/one_answer_server.hpp"
 #include "../support/server_fixture.hpp"
 
 using namespace coring;
 using namespace coring::http;
 using namespace std::chrono_literals;
+using test_support::Chunks;
+using test_support::stream_of;
 using test_support::with_server;
 using test_support::with_session;
 
 namespace {
-
-struct Chunks {
-  std::vector<std::string> pieces;
-  std::size_t next = 0;
-  std::chrono::milliseconds pause{0};
-  std::size_t fail_at = SIZE_MAX;  // throws instead of yielding this piece
-};
-
-// A free coroutine holding a share of the state: a lambda coroutine's
-// captures would live in the std::function, which is copied along the way.
-Task<std::string> next_piece(std::shared_ptr<Chunks> c) {
-  if (c->pause > 0ms) co_await sleep(c->pause);
-  if (c->next == c->fail_at) throw std::runtime_error("the producer broke");
-  if (c->next == c->pieces.size()) co_return std::string();
-  co_return c->pieces[c->next++];
-}
-
-/// A body stream yielding `c`'s pieces in turn; `c` counts what was taken.
-BodyStream stream_of(std::shared_ptr<Chunks> c) {
-  return [c] { return next_piece(c); };
-}
 
 /// The request's head as /echo shows it: the lines before the blank one.
 std::string echoed_head(const std::string& echo) { return echo.substr(0, echo.find("\n\n") + 1); }

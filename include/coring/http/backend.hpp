@@ -6,6 +6,7 @@
 // sockets, plain or TLS, pooled) and MockBackend for tests; another
 // protocol (HTTP/2) would plug in here.
 #include <chrono>
+#include <cstdint>
 #include <functional>
 #include <optional>
 #include <string>
@@ -34,8 +35,18 @@ struct PreparedRequest {
   std::string body;
   /// When set, `body` is empty and the body is what this yields. A backend
   /// calls it to its end at most once, sends each chunk as it comes (the
-  /// native one chunked), and never retries such a request: it cannot be replayed.
+  /// native one chunked, or as is under `body_length`), and never retries
+  /// such a request once it has called it: it cannot be replayed.
   BodyStream body_stream;
+  /// body_stream's length, when known: sent with Content-Length, its
+  /// chunks unframed; a producer that yields another count fails the
+  /// request (ClientPayloadError). Unset: chunked.
+  std::optional<std::uint64_t> body_length;
+  /// Send a body (`body` or `body_stream`) after `Expect: 100-continue`,
+  /// once the server answers 100 or `expect100_timeout` passes; not at all
+  /// if a final answer comes first (the backend adds the Expect field).
+  bool expect100 = false;
+  Seconds expect100_timeout = Seconds(1);
   ClientTimeout timeout;
   /// When the request started (for `total`): deadlines count from here.
   std::chrono::steady_clock::time_point started;

@@ -1,6 +1,7 @@
 #pragma once
 // coring::http::ClientSession: aiohttp's ClientSession for C++.
 #include <chrono>
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
@@ -148,13 +149,40 @@ struct RequestOptions {
   /// request is an InvalidRequestError; the session's default gives way).
   std::optional<FormData> multipart;
   /// A body produced as it is sent (aiohttp's async generator as data=):
-  /// sent with Transfer-Encoding: chunked, one chunk at a time, never held
-  /// whole. Read once, so never sent twice: no retry on a stale pooled
-  /// connection, and a redirect that would resend it (307, 308; 301 and 302
-  /// but after POST) is a ClientResponseError. 303 turns it into a GET
-  /// without body. An exception it throws fails the request and its
-  /// connection. What it refers to must outlive the request.
+  /// sent with Transfer-Encoding: chunked (or, given `body_length`, with
+  /// Content-Length), one chunk at a time, never held whole. Read once, so
+  /// never sent twice: no retry on a stale pooled connection, and a redirect
+  /// that would resend it (307, 308; 301 and 302 but after POST) is a
+  /// ClientResponseError. 303 turns it into a GET without body. An exception
+  /// it throws fails the request and its connection. What it refers to must
+  /// outlive the request.
   BodyStream body_stream;
+  /// body_stream's length in bytes, when known (aiohttp takes it from the
+  /// payload's size): the head then says `Content-Length: N` and the chunks
+  /// go out as they are, not chunked, as servers that refuse chunked
+  /// uploads (S3's presigned PUTs) need. A producer that yields more or
+  /// fewer bytes than N fails the request with a ClientPayloadError naming
+  /// both counts (the server never gets N bytes: the chunk that would go
+  /// past N is not sent), and the connection is closed. A Content-Length
+  /// header given with body_stream is taken as its length, as curl does;
+  /// one that differs from body_length, or body_length without
+  /// body_stream, is an InvalidRequestError.
+  std::optional<std::uint64_t> body_length;
+  /// Send a body with `Expect: 100-continue` and only once the server
+  /// answers `100 Continue`, or `expect100_timeout` has passed without an
+  /// answer (aiohttp's expect100=True; curl's Expect). A final answer that
+  /// comes first is the response and the body is never sent (nor a
+  /// body_stream's producer called); the connection is then closed. A 417
+  /// Expectation Failed that comes first makes the request go once more,
+  /// on a new connection, without the Expect (as curl does; aiohttp returns
+  /// the 417). An `Expect: 100-continue` header among `headers` does the
+  /// same as this. Off by default, as in aiohttp (curl turns it on for
+  /// bodies over 1 MiB); without a body it sends nothing.
+  bool expect100 = false;
+  /// How long a request with expect100 waits for 100 Continue before it
+  /// sends its body anyway (curl's --expect100-timeout, 1 s). Counts
+  /// against `total` like the rest of the sending.
+  Seconds expect100_timeout = Seconds(1);
   /// Replaces the session's timeouts for this request.
   std::optional<ClientTimeout> timeout;
   /// Follow 301, 302, 303, 307 and 308 (303, and 301/302 after POST, turn

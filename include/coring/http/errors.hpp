@@ -68,6 +68,8 @@ class ServerDisconnectedError : public ClientConnectionError {
 
 /// The body could not be read: truncated, bad chunk, bad encoding, too large,
 /// or not the JSON that json() (coring/http/json.hpp) was asked to parse.
+/// Or a streamed request body did not match its declared length
+/// (RequestOptions::body_length).
 class ClientPayloadError : public ClientError {
  public:
   using ClientError::ClientError;

@@ -35,7 +35,9 @@ struct ServerOptions {
   /// The largest request body read, in bytes (aiohttp's client_max_size and
   /// its default). A larger declared Content-Length is answered 413 before
   /// the body is read; a chunked body, once it grows past the limit. Then
-  /// the connection is closed.
+  /// the connection is closed. (So a request with `Expect: 100-continue`
+  /// gets its `100 Continue`, which the server sends before it waits for a
+  /// body, only when its declared length is within the limit.)
   std::size_t client_max_size = 1024 * 1024;
   /// Time for a request's whole head to arrive (nginx's client_header_timeout
   /// and its default): from accept for a connection's first request, TLS
