@@ -8,7 +8,7 @@
 // allocation counted below; given as a parsed URL there is none, see
 // tests/http/recycle_test.cpp, but moving a URL through the calls costs
 // more instructions than the session's cached parse of the text: see
-// bench/RESULTS.md). It prints
+// bench/history/2026-12-05.md). It prints
 //   RESULT client=coring_client requests=N rps=R errors=E allocs_per_request=A
 // where A counts heap allocations (operator new is replaced in this binary)
 // over the second half of the requests, when connections are open and warm.

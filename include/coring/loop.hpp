@@ -76,8 +76,8 @@ struct EventLoopOptions {
   /// half of its operations in flight have completed or `batch_wait` has
   /// passed, whichever is first (then it takes what has come, at least one).
   /// Under load, fewer and larger wake-ups cost less CPU per operation
-  /// (bench/RESULTS.md has the figures), at the price of up to `batch_wait`
-  /// of added latency.
+  /// (bench/RESULTS.md, "Batched waiting", has the figures), at the price
+  /// of up to `batch_wait` of added latency.
   /// Zero (the default) wakes for every completion. Needs Linux 6.12
   /// (IORING_FEAT_MIN_TIMEOUT); ignored on older kernels.
   std::chrono::microseconds batch_wait{0};

@@ -201,7 +201,7 @@ class Worker {
     // read). TLS reads records into a buffer of its own, and those add up:
     // 4 MiB in all, between 4 and 64 KiB each. Large reads are best for a
     // few connections (one read per response), small ones for many
-    // (bench/RESULTS.md has the figures).
+    // (bench/history/2026-11-25.md and 2026-12-02.md have the figures).
     const std::size_t buffer_size = std::clamp<std::size_t>((std::size_t{4} << 20) / plan_.connections, 4096, 65536);
     std::unique_ptr<std::byte[]> buffer;  // for TLS only
     if (plan_.tls) buffer = std::make_unique<std::byte[]>(buffer_size);

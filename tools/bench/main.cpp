@@ -262,7 +262,7 @@ int run_bench(const Flags& flags) {
   plan.timeout = duration_cast<Clock::duration>(duration<double>(flags.timeout));
   plan.read_timeout = duration_cast<Clock::duration>(duration<double>(flags.read_timeout));
   // Closed loop: batches cost less CPU and the latency stays within the
-  // noise (bench/RESULTS.md). With --rate, latency is what is measured: none.
+  // noise (bench/RESULTS.md, "Batched waiting"). With --rate, latency is what is measured: none.
   plan.batch_wait = microseconds(flags.batch_wait_us.value_or(flags.rate > 0 ? 0 : 100));
   plan.ring_setup = flags.ring_setup;
   plan.tls = tls;
