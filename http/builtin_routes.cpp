@@ -87,13 +87,21 @@ Task<> route(ServerExchange& ex) {
     }
     std::string fields;
     for (std::size_t i = 0; i < count; ++i) {
-      const std::string name = "X-Trailer-" + std::to_string(i);
-      if (count <= 16) out += "Trailer: " + name + "\r\n";  // announced, as RFC 9110 6.6.2 asks
-      fields += name + ": " + (size > 0 ? std::string(size, 't') : "t" + std::to_string(i)) + "\r\n";
+      const std::string number_text = std::to_string(i);
+      // Announced, as RFC 9110 6.6.2 asks.
+      if (count <= 16) out.append("Trailer: X-Trailer-").append(number_text).append("\r\n");
+      fields.append("X-Trailer-").append(number_text).append(": ");
+      if (size > 0) {
+        fields.append(size, 't');
+      } else {
+        fields.append("t").append(number_text);
+      }
+      fields.append("\r\n");
     }
     out += "\r\n";
     for (std::size_t i = 0; i < body.size(); i += 1000) out += chunk(std::string_view(body).substr(i, 1000));
-    co_return co_await ex.write_raw(out + "0\r\n" + fields + "\r\n");
+    out.append("0\r\n").append(fields).append("\r\n");
+    co_return co_await ex.write_raw(out);
   }
   if (first == "delay") {
     co_await sleep(std::chrono::milliseconds(number(arg)));
