@@ -17,7 +17,7 @@ def run(*argv):
     return done.returncode, done.stdout, done.stderr
 
 
-sleep_demo, gather_demo, fetch_demo, timeout_demo = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
+sleep_demo, gather_demo, fetch_demo, timeout_demo, as_completed_demo = sys.argv[1:6]
 
 # sleep_demo: sequential takes the sum of the sleeps, concurrent about one.
 scale = 0.1  # 0.3 s a sleep: room for a loaded CI machine's pauses
@@ -79,6 +79,45 @@ expected = [
 ]
 for pattern in expected:
     check(re.search(pattern, out) is not None, f"timeout_demo: {pattern}")
+
+
+def timed(out, text):
+    """The unscaled time printed on the line `  t=X s  <text>`, or None."""
+    m = re.search(r"^\s*t=([\d.]+) s  " + re.escape(text) + "$", out, re.MULTILINE)
+    return float(m.group(1)) if m else None
+
+
+def in_order(out, *texts):
+    """True if every text is printed, each on a later line than the one before."""
+    positions = [out.find(t) for t in texts]
+    return all(p >= 0 for p in positions) and positions == sorted(positions)
+
+
+# as_completed_demo: finishing order vs argument order, then a deadline.
+code, out, err = run(as_completed_demo, "--scale", "0.1")
+check(code == 0, f"as_completed_demo exited with {code}: {err}")
+part1b = out[out.find("1b. as_completed"):out.find("2. as_completed with")]
+check(in_order(out, "gather gave slow (3 s)", "gather gave fast (1 s)", "gather gave medium (2 s)", "1b. as_completed"),
+      "as_completed_demo: gather gives argument order")
+gather_times = [timed(out, f"gather gave {n}") for n in ("slow (3 s)", "fast (1 s)", "medium (2 s)")]
+check(None not in gather_times and min(gather_times) >= 2.9,
+      f"as_completed_demo: gather gives nothing before the slowest has finished: {gather_times}")
+check(in_order(part1b, "as_completed gave fast (1 s)", "as_completed gave medium (2 s)", "as_completed gave slow (3 s)"),
+      "as_completed_demo: as_completed gives finishing order")
+fast, medium, slow = (timed(part1b, f"as_completed gave {n}") for n in ("fast (1 s)", "medium (2 s)", "slow (3 s)"))
+check(None not in (fast, medium, slow) and 0.9 <= fast < medium < slow and fast < 2.5,
+      f"as_completed_demo: each result as it finishes, the fast one well before the slow one: {fast}, {medium}, {slow}")
+part2 = out[out.find("2. as_completed with"):]
+check(part2.count("as_completed gave") == 2 and "gave first 1 s fetch" in part2 and "gave second 1 s fetch" in part2,
+      "as_completed_demo: both 1 s fetches arrive before the deadline")
+timeout_at = timed(part2, "TimeoutError, still running: 1")
+check(timeout_at is not None and 1.9 <= timeout_at < 9,
+      f"as_completed_demo: TimeoutError for the 10 s fetch at the 2 s deadline, not later (t={timeout_at})")
+check(in_order(part2, "TimeoutError", "10 s fetch was cancelled", "still running besides this one: 0"),
+      "as_completed_demo: dropping the AsCompleted cancels the late fetch")
+check(out.count("was cancelled") == 1, "as_completed_demo: only the late fetch is cancelled")
+code, _, err = run(as_completed_demo, "--scale", "0")
+check(code != 0 and "--scale" in err, "as_completed_demo: a bad --scale is refused")
 
 for f in failures:
     print("FAIL:", f)
