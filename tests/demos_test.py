@@ -17,7 +17,7 @@ def run(*argv):
     return done.returncode, done.stdout, done.stderr
 
 
-sleep_demo, gather_demo, fetch_demo, timeout_demo, as_completed_demo = sys.argv[1:6]
+sleep_demo, gather_demo, fetch_demo, timeout_demo, as_completed_demo, wait_demo = sys.argv[1:7]
 
 # sleep_demo: sequential takes the sum of the sleeps, concurrent about one.
 scale = 0.1  # 0.3 s a sleep: room for a loaded CI machine's pauses
@@ -118,6 +118,34 @@ check(in_order(part2, "TimeoutError", "10 s fetch was cancelled", "still running
 check(out.count("was cancelled") == 1, "as_completed_demo: only the late fetch is cancelled")
 code, _, err = run(as_completed_demo, "--scale", "0")
 check(code != 0 and "--scale" in err, "as_completed_demo: a bad --scale is refused")
+
+# wait_demo: which tasks are done, which pending, and that the pending end cancelled.
+code, out, err = run(wait_demo, "--scale", "0.1")
+check(code == 0, f"wait_demo exited with {code}: {err}")
+part1 = out[out.find("1. first_completed"):out.find("2. first_exception")]
+part2 = out[out.find("2. first_exception"):out.find("3. all_completed")]
+part3 = out[out.find("3. all_completed"):]
+check(re.search(r"t=[\d.]+ s  1 done, 2 pending", part1) is not None, "wait_demo: first_completed: 1 done, 2 pending")
+check("done: mirror us (1 s)" in part1, "wait_demo: first_completed: the fastest mirror wins")
+check(in_order(part1, "done: mirror us", "was cancelled", "pending: 2 cancelled and awaited, 0 still running")
+      and "mirror eu (3 s) was cancelled" in part1 and "mirror asia (2 s) was cancelled" in part1,
+      "wait_demo: first_completed: the other mirrors are cancelled, and awaited")
+check(re.search(r"t=[\d.]+ s  2 done, 1 pending", part2) is not None, "wait_demo: first_exception: 2 done, 1 pending")
+check(in_order(part2, "done: quick request (1 s)", 'done: raised "failing request (2 s): connection reset"'),
+      "wait_demo: first_exception: the failed task is in done, its exception read through result()")
+check(in_order(part2, "slow request (5 s) was cancelled", "pending: 1 cancelled and awaited"),
+      "wait_demo: first_exception: the slow request is cancelled")
+check(re.search(r"t=[\d.]+ s  2 done, 2 pending", part3) is not None, "wait_demo: the timeout leaves 2 done, 2 pending")
+check("done: job A (1 s)" in part3 and "done: job B (2 s)" in part3, "wait_demo: jobs A and B are done by the timeout")
+check("the 2 pending are still running" in part3, "wait_demo: wait's timeout cancels nothing")
+check(in_order(part3, "still running: wait cancels nothing", "job C (5 s) was cancelled", "job D (10 s) was cancelled",
+               "pending: 2 cancelled and awaited, 0 still running"),
+      "wait_demo: the pending jobs are cancelled and awaited")
+timed_out_at = timed(part3, "2 done, 2 pending")
+check(timed_out_at is not None and timed_out_at >= 2.9, f"wait_demo: wait returns no sooner than its timeout (t={timed_out_at})")
+check(out.count("was cancelled") == 5, "wait_demo: exactly the five pending tasks are cancelled")
+code, _, err = run(wait_demo, "--scale", "abc")
+check(code != 0 and "--scale" in err, "wait_demo: a bad --scale is refused")
 
 for f in failures:
     print("FAIL:", f)
