@@ -33,23 +33,42 @@ check("ratio:" in out, "sleep_demo prints the ratio")
 code, _, err = run(sleep_demo, "--scale", "-1")
 check(code != 0 and "--scale" in err, "a bad --scale is refused with a message naming the flag")
 
-# gather_demo: the order of events is the lesson.
-code, out, _ = run(gather_demo, "--scale", "0.05")
+# gather_demo: the order of events is the lesson; each line says when it happened.
+code, out, _ = run(gather_demo, "--scale", "1")  # 0.6 s in all; 0.1 s between events
 check(code == 0, f"gather_demo exited with {code}")
-lines = [l.strip() for l in out.splitlines()]
+events = {}  # event -> unscaled time since its part began
+lines = []
+for line in out.splitlines():
+    m = re.match(r"\s*t=([\d.]+) s  (.*)$", line)
+    if m:
+        events[m.group(2)] = float(m.group(1))
+    lines.append(m.group(2) if m else line.strip())
+check(len(events) == 15, f"gather_demo prints the time of each of its 15 events, got {len(events)}")
 
 
 def before(a, b):
-    return a in lines and b in lines and lines.index(a) < lines.index(b)
+    """a is printed before b, and not later in time."""
+    return (a in lines and b in lines and lines.index(a) < lines.index(b)
+            and a in events and b in events and events[a] <= events[b])
 
 
 check("results in argument order: slow, fast, medium" in lines, "gather keeps argument order")
-check(before("fast finished", "slow finished"), "gather's children finish in their own order")
-check(before("sibling was cancelled", "gather raised: culprit failed"),
+check(before("fast finished", "medium finished") and before("medium finished", "slow finished"),
+      "gather's children finish in their own order")
+check("fast finished" in events and "slow finished" in events and events["fast finished"] < events["slow finished"],
+      "gather_demo: the fast child finishes earlier in time than the slow one")
+check(before("slow finished", "results in argument order: slow, fast, medium"),
+      "gather gives its results only once the slowest child has finished")
+check(before("culprit raises", "sibling was cancelled") and before("sibling was cancelled", "gather raised: culprit failed"),
       "gather cancels the sibling before the exception reaches the awaiter")
+check(events.get("gather raised: culprit failed", 99) < 0.9,
+      "gather raises when the culprit fails, without waiting out the 1 s sibling")
 check("first: value good" in lines and 'second: exception "bad failed"' in lines,
       "return_exceptions gives a value and an exception")
-check(before("download A was cancelled", "task group raised: download C failed")
+check(before("bad raises", "good finished") and before("good finished", "first: value good"),
+      "return_exceptions waits for every child, the failed one included")
+check(before("download C raises", "download A was cancelled") and before("download C raises", "download B was cancelled")
+      and before("download A was cancelled", "task group raised: download C failed")
       and before("download B was cancelled", "task group raised: download C failed"),
       "TaskGroup cancels both siblings before raising")
 
