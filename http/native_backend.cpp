@@ -12,6 +12,7 @@
 #include "coring/errors.hpp"
 #include "coring/task_handle.hpp"
 #include "coring/sync.hpp"
+#include "coring/wait.hpp"
 #include "happy_eyeballs.hpp"
 #include "time_limit.hpp"
 #include "response_state.hpp"
@@ -173,16 +174,13 @@ Task<> send_request(Connection& c, const PreparedRequest& r, bool reused, const 
     if (expect100) {
       co_await send_out(c, r, reused);
       c.out.clear();
-      {
-        // Clamped as TimeLimit's limits are: a billion seconds is forever,
-        // and more would overflow the clock's nanoseconds.
-        const Seconds limit = std::clamp(r.expect100_timeout, Seconds(0), Seconds(1e9));
-        coring::extend::TimeoutScope wait(std::chrono::duration_cast<std::chrono::nanoseconds>(limit));
-        try {
-          co_await answered.wait();
-        } catch (const CancelledError&) {
-          if (!wait.caused_cancellation()) throw;  // no answer in time: the body goes anyway, as curl's
-        }
+      // Clamped as TimeLimit's limits are: a billion seconds is forever,
+      // and more would overflow the clock's nanoseconds.
+      const Seconds limit = std::clamp(r.expect100_timeout, Seconds(0), Seconds(1e9));
+      try {
+        co_await coring::wait_for(answered.wait(), std::chrono::duration_cast<std::chrono::nanoseconds>(limit));
+      } catch (const coring::TimeoutError&) {
+        // No answer in time: the body goes anyway, as curl's.
       }
       if (c.parser.head_complete() && !c.parser.continued()) co_return;
     }
